@@ -1,0 +1,176 @@
+"""Faust glue: ``create_app(settings, bindings)`` registers one agent per stage binding.
+
+Concurrency without loss (faust-streaming #606): faust's own ``concurrency>1`` runs
+several actors whose acks may leave a one-offset gap that faust commits over. Each
+agent here is a single faust actor reading a manual-ack stream; it fans messages out
+to at most ``concurrency`` asyncio tasks and acknowledges offsets strictly in order
+per partition (:class:`InOrderAcker`). A message is acked only after everything it
+produced was acknowledged by the broker, so a kill -9 anywhere means redelivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from streams.binding import MessageMeta, Outgoing, StageBinding
+from streams.settings import Settings
+from streams.topics import BASE_NAMES, topic_name
+
+__all__ = ["InOrderAcker", "create_app"]
+
+logger = logging.getLogger(__name__)
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # Faust hard-codes fetch_max_wait_ms=1500, which adds ~0.3 s per hop on Tansu.
+        consumer._fetch_max_wait_ms = self.app.conf.bunri_fetch_max_wait_ms  # type: ignore[attr-defined]
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> _ConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class BunriApp(faust.App):
+    def _new_transport(self) -> Any:
+        return _Transport(self.conf.broker_consumer, self, loop=self.loop)
+
+
+class InOrderAcker:
+    """Acks a partition's offsets only in arrival order, once each is done."""
+
+    def __init__(self) -> None:
+        self._pending: dict[TP, deque[list[Any]]] = {}
+
+    def track(self, tp: TP, event: Any) -> list[Any]:
+        slot = [event, False]
+        self._pending.setdefault(tp, deque()).append(slot)
+        return slot
+
+    def done(self, tp: TP, slot: list[Any]) -> list[Any]:
+        """Mark a slot done; return the events now safe to ack (a contiguous prefix)."""
+        slot[1] = True
+        queue = self._pending.get(tp, deque())
+        ready = []
+        while queue and queue[0][1]:
+            ready.append(queue.popleft()[0])
+        return ready
+
+    def in_flight(self) -> int:
+        return sum(len(q) for q in self._pending.values())
+
+
+def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: str,
+               web_port: int | None = None) -> BunriApp:
+    """Build the faust app with one agent per binding. Nothing connects until it starts."""
+    kafka = settings.kafka
+    app = BunriApp(
+        f"{kafka.topic_prefix}{app_id}",
+        broker=f"kafka://{settings.bootstrap}",
+        value_serializer="raw",
+        key_serializer="raw",
+        topic_allow_declare=False,  # topics are created up front (Tansu does not auto-create)
+        topic_disable_leader=True,
+        web_enabled=web_port is not None,
+        web_port=web_port or 6066,
+        web_bind=settings.worker.web_host,
+        broker_commit_interval=kafka.commit_interval_s,
+        broker_session_timeout=kafka.session_timeout_ms / 1000,
+        broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
+        broker_rebalance_timeout=kafka.rebalance_timeout_ms / 1000,
+        broker_request_timeout=kafka.request_timeout_ms / 1000,
+        consumer_auto_offset_reset="earliest",
+        producer_linger=0.0,
+        producer_acks=-1,
+        stream_wait_empty=False,
+        store="memory://",
+    )
+    app.conf.bunri_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # type: ignore[attr-defined]
+    out_topics = {key: topic_name(kafka, key) for key in BASE_NAMES}
+    for binding in bindings:
+        concurrency = settings.worker.concurrency or 1
+        _register_agent(app, binding, topic_name(kafka, binding.name), out_topics, concurrency)
+    _register_health(app)
+    return app
+
+
+def _register_agent(app: BunriApp, binding: StageBinding, source: str, out_topics: dict[str, str],
+                    concurrency: int) -> None:
+    topic = app.topic(source, value_serializer="raw", key_serializer="raw")
+    acker = InOrderAcker()
+
+    async def agent(stream: Any) -> None:
+        manual = stream.noack()
+        slots = asyncio.Semaphore(concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        async for event in manual.events():
+            await slots.acquire()
+            tp = event.message.tp
+            slot = acker.track(tp, event)
+            task = asyncio.ensure_future(_handle(app, binding, manual, event, tp, slot, acker, out_topics, slots))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    agent.__name__ = f"{binding.name}_agent"
+    app.agent(topic, name=f"bunri.{binding.name}", concurrency=1)(agent)
+
+
+async def _handle(app: BunriApp, binding: StageBinding, stream: Any, event: Any, tp: TP, slot: list[Any],
+                  acker: InOrderAcker, out_topics: dict[str, str], slots: asyncio.Semaphore) -> None:
+    msg = event.message
+    try:
+        meta = MessageMeta(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key)
+        outgoing = await binding.process(msg.value, meta)
+        await _send_all(app, outgoing, out_topics)
+    except Exception:
+        # Sending failed (broker gone): leave the offset unacked so it is redelivered;
+        # never ack past it. The consumer will be rebalanced or the worker restarted.
+        logger.exception("stage=%s partition=%s offset=%s could not publish; not acking",
+                         binding.name, msg.partition, msg.offset)
+        slots.release()
+        return
+    slots.release()
+    for ready in acker.done(tp, slot):
+        await stream.ack(ready)
+
+
+async def _send_all(app: BunriApp, outgoing: list[Outgoing], out_topics: dict[str, str]) -> None:
+    for record in outgoing:
+        await app.producer.send_and_wait(out_topics[record.topic], record.key, record.value,
+                                         partition=None, timestamp=None, headers=None)
+
+
+def _register_health(app: BunriApp) -> None:
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Any) -> Any:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: Any, request: Any) -> Any:
+        state = readiness(app)
+        return web.json(state, status=200 if state["ready"] else 503)
+
+
+def readiness(app: BunriApp) -> dict[str, Any]:
+    """Ready once the producer runs and the consumer holds an assignment."""
+    try:
+        producer_ok = app.producer.started if app.producer else False
+        assigned = len(app.consumer.assignment()) if app.consumer and app.consumer.started else 0
+    except Exception:  # before start, faust raises on attribute access
+        producer_ok, assigned = False, 0
+    return {"ready": bool(producer_ok and assigned), "producer": producer_ok, "partitions": assigned}

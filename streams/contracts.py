@@ -1,0 +1,383 @@
+"""Topic contracts: the public, versioned wire format of every bunri topic.
+
+This module is the single source of truth shared by the gateway, the workers and
+analytics consumers. It imports only pydantic and the standard library; the JSON
+Schemas under ``schemas/`` are generated from it (``bunri schemas --write``) and a
+test fails when they drift apart.
+
+Topic -> value model:
+
+- ``q.preprocess``  -> :class:`QueryRequest`   (gateway/CLI -> preprocess)
+- ``q.gpt5``        -> :class:`PreparedQuery`  (preprocess -> gpt5)
+- ``q.rag``         -> :class:`AnalysedQuery`  (gpt5 -> rag)
+- ``q.gpt4o``       -> :class:`RuleContext`    (rag -> gpt4o)
+- ``q.reply``       -> :data:`Reply` = :class:`Answer` | :class:`Failure` (discriminated on ``kind``)
+- ``q.dead-letter`` -> :class:`DeadLetter`
+
+Every pipeline message carries the same :class:`Envelope`; stages copy it forward
+so the last stage can reply without knowing who asked. The Kafka key of every
+message is ``str(envelope.query_id)``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, get_args
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+__all__ = [
+    "OFFICIAL_CATEGORIES",
+    "MAX_MESSAGE_BYTES",
+    "AnalysedQuery",
+    "Answer",
+    "Clarification",
+    "DeadLetter",
+    "DetectedItem",
+    "Envelope",
+    "Failure",
+    "FailureReason",
+    "ImageRef",
+    "ItemGuidance",
+    "ItemRef",
+    "ItemState",
+    "MatchKind",
+    "ModelUsage",
+    "OfficialCategory",
+    "PreparedImage",
+    "PreparedQuery",
+    "QueryRequest",
+    "Reply",
+    "RuleContext",
+    "RuleUsed",
+    "SourceRef",
+    "Usage",
+    "VisionAnalysis",
+    "parse_reply",
+]
+
+SCHEMA_VERSION = 1
+
+#: Kafka's default max.message.bytes is about 1 MB; images never travel in messages
+#: (claim check), so a message is small. The dead-letter payload is cut to stay far below.
+MAX_MESSAGE_BYTES = 1_000_000
+MAX_DEAD_LETTER_PAYLOAD = 64 * 1024
+MAX_QUESTION_CHARS = 500
+
+OfficialCategory = Literal[
+    "종이",
+    "종이팩",
+    "무색페트병",
+    "플라스틱류",
+    "비닐류",
+    "발포합성수지",
+    "유리병",
+    "금속류",
+    "의류및원단",
+    "전지",
+    "조명제품",
+    "전기전자제품",
+    "음식물류폐기물",
+    "일반종량제폐기물",
+    "불연성종량제폐기물",
+    "대형폐기물",
+    "공사장생활폐기물",
+    "생활계유해폐기물",
+]
+OFFICIAL_CATEGORIES: tuple[str, ...] = get_args(OfficialCategory)
+
+#: How an item was matched to the catalogue.
+MatchKind = Literal["exact", "alias", "fuzzy", "category", "none"]
+
+#: The closed list of failure reasons. The gateway maps each to an HTTP status in one table.
+FailureReason = Literal[
+    "invalid_input",
+    "unsupported_image",
+    "invalid_image",
+    "image_too_large",
+    "timeout",
+    "model_unavailable",
+    "model_bad_output",
+    "no_rule",
+    "internal",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Envelope(_Model):
+    """Routing and timing data every pipeline message carries unchanged."""
+
+    query_id: UUID = Field(description="Correlation id; also the Kafka key of every message.")
+    created_at: AwareDatetime = Field(description="When the gateway or CLI accepted the query.")
+    deadline: AwareDatetime = Field(description="After this instant no stage works on the query.")
+    attempt: int = Field(default=0, ge=0, description="Retries used by the stage that sent this message.")
+    reply_to: str = Field(default="q.reply", description="Topic the final Answer or Failure goes to.")
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) >= self.deadline
+
+
+class SourceRef(_Model):
+    key: str = Field(description="Source key from docs/sources.md, e.g. MOE-GUIDE.")
+    checked: str | None = Field(default=None, description="Date the source was checked (YYYY-MM-DD).")
+    url: str | None = None
+
+
+class ImageRef(_Model):
+    """Claim check for a raw upload in the object store."""
+
+    key: str = Field(description="Object-store key of the raw upload, e.g. raw/<uuid>.")
+    size: int = Field(ge=1)
+    content_type: str | None = Field(default=None, description="Type claimed by the client (not trusted).")
+    filename: str | None = None
+
+
+class PreparedImage(_Model):
+    """The normalised image (EXIF applied then stripped, resized, JPEG)."""
+
+    key: str = Field(description="Content-addressed key, images/<sha256>.jpg.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    phash: str | None = Field(default=None, description="Perceptual hash (hex), for analytics.")
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    size: int = Field(ge=1)
+    mime: Literal["image/jpeg"] = "image/jpeg"
+    source_format: str | None = Field(default=None, description="Sniffed format of the upload.")
+
+
+class ItemState(_Model):
+    """The state of one item as analysed; rules' conditions are keyed on these fields."""
+
+    lid: Literal["closed", "open", "none", "unknown"] = "unknown"
+    label: Literal["attached", "removed", "none", "unknown"] = "unknown"
+    residue: Literal["present", "absent", "unknown"] = "unknown"
+    tape: Literal["attached", "removed", "none", "unknown"] = "unknown"
+    cleaned: bool | None = None
+    contaminated: bool | None = None
+    broken: bool | None = None
+    gas_remaining: bool | None = None
+    battery_inside: bool | None = None
+
+    def known(self) -> dict[str, Any]:
+        """Only the fields that carry information (not unknown/None)."""
+        return {k: v for k, v in self.model_dump().items() if v not in ("unknown", None)}
+
+
+class ItemRef(_Model):
+    item_id: str
+    name: str
+    official_category: OfficialCategory | None = None
+
+
+class DetectedItem(_Model):
+    """One distinct item, as the gpt5 stage (or the offline text resolver) saw it."""
+
+    item_id: str | None = Field(default=None, description="Catalogue id (may be unknown to the catalogue).")
+    name: str = Field(description="Korean name of the item.")
+    official_category: OfficialCategory | None = None
+    subcategory: str | None = None
+    state: ItemState = ItemState()
+    description: str = ""
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    match: MatchKind = Field(default="none", description="How item_id was matched, when text-resolved.")
+
+
+class Clarification(_Model):
+    question: str = Field(description="What to ask the user (Korean).")
+    candidates: list[ItemRef] = Field(default_factory=list)
+
+
+class VisionAnalysis(_Model):
+    """Structured output of the gpt5 stage. ``items[0]`` is the primary item."""
+
+    items: list[DetectedItem] = Field(default_factory=list, max_length=10)
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    saw_image: bool = Field(description="False when no model looked at a photo (offline or text-only).")
+    method: Literal["vision", "text", "cache"] = "vision"
+    needs_clarification: bool = False
+    clarification: Clarification | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class RuleUsed(_Model):
+    """One rule sentence that went into the answer, with where it came from."""
+
+    item_id: str
+    rule_id: str = Field(description="e.g. water_pet_bottle:step:1, water_pet_bottle:cond:label_attached.")
+    kind: Literal["step", "condition", "category", "not_this", "note"]
+    text: str
+    sources: list[SourceRef] = Field(default_factory=list)
+
+
+class ItemGuidance(_Model):
+    """The rules selected for one item, after applying its state."""
+
+    item_id: str | None
+    name: str
+    official_category: OfficialCategory | None
+    channel: str | None = None
+    recyclable: bool | None = None
+    match: MatchKind = "none"
+    steps: list[str] = Field(default_factory=list)
+    applied_conditions: list[str] = Field(default_factory=list)
+    not_this: list[str] = Field(default_factory=list)
+    region_note: str | None = None
+    conflict_note: str | None = None
+    rules: list[RuleUsed] = Field(default_factory=list)
+
+
+class ModelUsage(_Model):
+    stage: str
+    model: str
+    calls: int = Field(default=0, ge=0)
+    input_tokens: int = Field(default=0, ge=0)
+    cached_input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    cost_usd: float = Field(default=0.0, ge=0.0)
+
+
+class Usage(_Model):
+    """Tokens and estimated cost, summed over every model call for the query."""
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: list[ModelUsage] = Field(default_factory=list)
+
+    def add(self, call: ModelUsage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + call.input_tokens,
+            cached_input_tokens=self.cached_input_tokens + call.cached_input_tokens,
+            output_tokens=self.output_tokens + call.output_tokens,
+            cost_usd=round(self.cost_usd + call.cost_usd, 8),
+            calls=[*self.calls, call],
+        )
+
+
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
+
+
+class _StageMessage(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    envelope: Envelope
+    question: Question
+    timings_ms: dict[str, float] = Field(default_factory=dict, description="Per-stage processing time.")
+    provider: dict[str, str] = Field(default_factory=dict, description="Model (or 'offline') per stage.")
+    usage: Usage = Usage()
+    degraded: bool = False
+    warnings: list[str] = Field(default_factory=list)
+
+    @field_validator("question")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("question is empty")
+        return v
+
+
+class QueryRequest(_StageMessage):
+    """``q.preprocess``: a query accepted by the gateway or the CLI."""
+
+    image: ImageRef | None = None
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    use_cache: bool = True
+
+
+class PreparedQuery(_StageMessage):
+    """``q.gpt5``: validated, normalised input."""
+
+    image: PreparedImage | None = None
+    use_cache: bool = True
+
+
+class AnalysedQuery(_StageMessage):
+    """``q.rag``: the gpt5 stage's analysis."""
+
+    image: PreparedImage | None = None
+    analysis: VisionAnalysis
+    use_cache: bool = True
+
+
+class RuleContext(_StageMessage):
+    """``q.gpt4o``: the rules selected for each analysed item, and the prompt context."""
+
+    image: PreparedImage | None = None
+    analysis: VisionAnalysis
+    guidance: list[ItemGuidance] = Field(default_factory=list)
+    context: str = Field(default="", description="Rules text handed to the answer model.")
+    rules_version: str = ""
+    use_cache: bool = True
+
+
+class Answer(_Model):
+    """``q.reply`` (kind=answer): the result object, identical for HTTP and the CLI's --json."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: Literal["answer"] = "answer"
+    query_id: UUID
+    question: str
+    answer: str = Field(description="Korean guidance text.")
+    item: ItemRef | None = Field(description="Primary item, or null when unresolved.")
+    items: list[ItemGuidance] = Field(default_factory=list, description="Guidance per item in the photo.")
+    analysis: VisionAnalysis
+    rules: list[RuleUsed] = Field(default_factory=list)
+    provider: dict[str, str] = Field(default_factory=dict)
+    degraded: bool = False
+    needs_clarification: bool = False
+    clarification: Clarification | None = None
+    cache_hit: bool = False
+    rules_version: str = ""
+    warnings: list[str] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    usage: Usage = Usage()
+    created_at: AwareDatetime = Field(default_factory=utcnow)
+
+
+class Failure(_Model):
+    """``q.reply`` (kind=failure): the query could not be answered."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: Literal["failure"] = "failure"
+    query_id: UUID
+    reason: FailureReason
+    message: str
+    stage: str
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    created_at: AwareDatetime = Field(default_factory=utcnow)
+
+
+Reply = Annotated[Answer | Failure, Field(discriminator="kind")]
+
+
+class DeadLetter(_Model):
+    """``q.dead-letter``: a message a stage could not process, with the reason."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    query_id: UUID | None = Field(description="Null when the payload could not even be parsed.")
+    stage: str
+    topic: str
+    partition: int | None = None
+    offset: int | None = None
+    reason: FailureReason
+    error: str = Field(description="Exception type and message.")
+    payload: str = Field(description="Original value as UTF-8 (invalid bytes replaced), cut to 64 KiB.")
+    payload_truncated: bool = False
+    failed_at: AwareDatetime = Field(default_factory=utcnow)
+
+
+_REPLY_ADAPTER: TypeAdapter[Answer | Failure] = TypeAdapter(Reply)
+
+
+def parse_reply(data: bytes | str) -> Answer | Failure:
+    """Decode a ``q.reply`` value into an Answer or a Failure."""
+    return _REPLY_ADAPTER.validate_json(data)

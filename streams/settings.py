@@ -1,0 +1,161 @@
+"""Settings: built once at the process edge (CLI entry point, gateway factory) and passed down.
+
+Environment: prefix ``BUNRI_`` with ``__`` for nesting (``BUNRI_KAFKA__FETCH_MAX_WAIT_MS``),
+plus the standard ``KAFKA_BOOTSTRAP``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` and ``AWS_*``
+(read by boto3 itself). Secrets may also come from files in ``/var/run/secrets/bunri``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "CacheSettings",
+    "KafkaSettings",
+    "ModelSettings",
+    "Partitions",
+    "PreprocessSettings",
+    "S3Settings",
+    "Settings",
+    "WorkerSettings",
+    "default_rules_dir",
+]
+
+STAGES = ("preprocess", "gpt5", "rag", "gpt4o")
+Stage = Literal["preprocess", "gpt5", "rag", "gpt4o"]
+
+
+def default_rules_dir() -> Path:
+    # The repository's rules/ sits next to the package in a checkout or an editable install;
+    # the container image sets BUNRI_RULES_DIR explicitly.
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Partitions(_Frozen):
+    """Partition count per topic: a stage scales out to at most this many workers."""
+
+    preprocess: int = Field(default=6, ge=1)
+    gpt5: int = Field(default=10, ge=1)
+    rag: int = Field(default=4, ge=1)
+    gpt4o: int = Field(default=6, ge=1)
+    reply: int = Field(default=6, ge=1)
+    dead_letter: int = Field(default=3, ge=1)
+
+
+class KafkaSettings(_Frozen):
+    # None means: start the embedded Tansu broker (development, tests, `bunri ask`).
+    bootstrap_servers: str | None = None
+    topic_prefix: str = Field(default="", description="Prepended to every topic name, for shared clusters.")
+    partitions: Partitions = Partitions()
+    replication_factor: int = Field(default=1, ge=1)
+    # Faust hard-codes 1500 ms; on Tansu that costs ~0.3 s per hop. 20 ms keeps 4 hops at ~40 ms.
+    fetch_max_wait_ms: int = Field(default=20, ge=1, le=10_000)
+    # Faust's defaults (session 60 s) made failover after kill -9 take ~90 s.
+    session_timeout_ms: int = Field(default=6_000, ge=1_000)
+    heartbeat_interval_ms: int = Field(default=1_000, ge=100)
+    rebalance_timeout_ms: int = Field(default=10_000, ge=1_000)
+    commit_interval_s: float = Field(default=0.5, gt=0)
+    request_timeout_ms: int = Field(default=15_000, ge=1_000)
+
+
+class ModelSettings(_Frozen):
+    """One model endpoint; the gpt5 and gpt4o stages each have one."""
+
+    model: str
+    detail: Literal["low", "high", "auto"] = "auto"
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    max_output_tokens: int = Field(default=1200, ge=16)
+    rpm: int = Field(default=500, ge=1, description="Client-side requests/min limit per worker.")
+    tpm: int = Field(default=200_000, ge=1, description="Client-side tokens/min limit per worker.")
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+
+
+class S3Settings(_Frozen):
+    bucket: str | None = None
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    prefix: str = ""
+    presign_ttl_s: int = Field(default=300, ge=10, le=3600)
+
+
+class PreprocessSettings(_Frozen):
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    max_pixels: int = Field(default=50_000_000, ge=1, description="Decompression-bomb guard.")
+    max_edge: int = Field(default=1024, ge=64)
+    jpeg_quality: int = Field(default=85, ge=30, le=100)
+    pool: Literal["process", "thread"] = "process"
+    raw_retention_s: int = Field(default=3600, ge=0)
+    sweep_interval_s: float = Field(default=300.0, gt=0)
+
+
+class CacheSettings(_Frozen):
+    enabled: bool = True
+    ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
+    max_entries: int = Field(default=100_000, ge=1)
+
+
+class WorkerSettings(_Frozen):
+    concurrency: int = Field(default=0, ge=0, description="In-flight messages per worker; 0 = stage default.")
+    web_port: int = Field(default=6066, ge=0, le=65535)
+    web_host: str = "0.0.0.0"  # noqa: S104  (probes come from the kubelet)
+
+
+class Settings(BaseSettings):
+    """Everything one bunri process needs; build it once with ``Settings()`` at the edge."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BUNRI_",
+        env_nested_delimiter="__",
+        secrets_dir="/var/run/secrets/bunri" if Path("/var/run/secrets/bunri").is_dir() else None,
+        frozen=True,
+        extra="ignore",
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    kafka_bootstrap: str | None = Field(
+        default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP", "BUNRI_KAFKA_BOOTSTRAP")
+    )
+    data_dir: Path = Path(".bunri")
+    rules_dir: Path = Field(default_factory=default_rules_dir)
+    s3: S3Settings = S3Settings()
+    preprocess: PreprocessSettings = PreprocessSettings()
+    cache: CacheSettings = CacheSettings()
+    worker: WorkerSettings = WorkerSettings()
+    gpt5: ModelSettings = ModelSettings(model="gpt-5", timeout_s=60.0, max_output_tokens=2000)
+    gpt4o: ModelSettings = ModelSettings(model="gpt-4o-mini", timeout_s=30.0, max_output_tokens=800)
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "BUNRI_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "BUNRI_OPENAI_BASE_URL")
+    )
+    query_timeout_s: float = Field(default=30.0, gt=0, description="Deadline of a query from acceptance.")
+    log_level: str = "INFO"
+
+    @property
+    def bootstrap(self) -> str | None:
+        return self.kafka_bootstrap or self.kafka.bootstrap_servers
+
+    @property
+    def offline(self) -> bool:
+        """No API key: the honest offline provider answers."""
+        return self.openai_api_key is None or not self.openai_api_key.get_secret_value()
+
+    def with_bootstrap(self, bootstrap: str) -> Settings:
+        return self.model_copy(update={"kafka_bootstrap": bootstrap})
+
+    def masked(self) -> dict[str, object]:
+        """Settings for logs: secrets masked."""
+        data = self.model_dump(mode="json")
+        if self.openai_api_key is not None:
+            data["openai_api_key"] = "***"
+        return data
