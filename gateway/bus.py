@@ -1,0 +1,223 @@
+"""Request-reply over Kafka: produce to ``q.preprocess``, await ``q.reply`` by query id.
+
+Every gateway replica reads the WHOLE reply topic without a consumer group (all
+partitions assigned, starting at the end) and resolves the futures it is waiting on;
+replies for queries it does not know are kept briefly for ``GET /v1/queries/{id}``
+(another replica may have accepted them) and duplicates are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from typing import Protocol
+from uuid import UUID
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from streams import contracts as c
+from streams.errors import BrokerUnavailable
+from streams.settings import Settings
+from streams.topics import topic_name
+
+__all__ = ["KafkaRequestBus", "RequestBus", "ResultStore"]
+
+logger = logging.getLogger(__name__)
+
+Reply = c.Answer | c.Failure
+
+
+class RequestBus(Protocol):
+    """What the HTTP routes and the CLI need from the pipeline."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    async def submit(self, request: c.QueryRequest) -> None: ...
+
+    async def wait(self, query_id: UUID, timeout: float) -> Reply | None: ...
+
+    def result(self, query_id: UUID) -> Reply | None: ...
+
+    def known(self, query_id: UUID) -> bool: ...
+
+
+class ResultStore:
+    """Recent replies, bounded in size and age (for GET and late or duplicate replies)."""
+
+    def __init__(self, max_entries: int = 10_000, ttl_s: float = 3600.0) -> None:
+        self._items: OrderedDict[UUID, tuple[float, Reply]] = OrderedDict()
+        self._max = max_entries
+        self._ttl = ttl_s
+
+    def put(self, reply: Reply) -> bool:
+        """Store a reply; False when one was already stored (a duplicate)."""
+        self._expire()
+        if reply.query_id in self._items:
+            return False
+        self._items[reply.query_id] = (time.monotonic() + self._ttl, reply)
+        while len(self._items) > self._max:
+            self._items.popitem(last=False)
+        return True
+
+    def get(self, query_id: UUID) -> Reply | None:
+        entry = self._items.get(query_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        while self._items:
+            first = next(iter(self._items.values()))
+            if first[0] >= now:
+                break
+            self._items.popitem(last=False)
+
+
+class KafkaRequestBus:
+    """aiokafka producer + group-less reply reader (faust's ReplyConsumer idea, ~150 lines)."""
+
+    def __init__(self, settings: Settings, *, results: ResultStore | None = None,
+                 send_timeout_s: float = 2.0) -> None:
+        self._settings = settings
+        self._bootstrap = settings.bootstrap
+        self._request_topic = topic_name(settings.kafka, "preprocess")
+        self._reply_topic = topic_name(settings.kafka, "reply")
+        self._results = results or ResultStore()
+        self._waiters: dict[UUID, asyncio.Future[Reply]] = {}
+        self._accepted: OrderedDict[UUID, float] = OrderedDict()
+        self._send_timeout = send_timeout_s
+        self._producer: AIOKafkaProducer | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._positioned = asyncio.Event()
+        self.duplicates = 0
+
+    @property
+    def ready(self) -> bool:
+        return self._producer is not None and self._positioned.is_set() and self._reader is not None \
+            and not self._reader.done()
+
+    async def start(self, timeout: float = 15.0) -> None:
+        if not self._bootstrap:
+            raise BrokerUnavailable("no Kafka bootstrap address configured")
+        kafka = self._settings.kafka
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap, linger_ms=0, acks="all",
+            request_timeout_ms=int(self._send_timeout * 1000), enable_idempotence=False,
+        )
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
+            fetch_max_wait_ms=kafka.fetch_max_wait_ms, request_timeout_ms=kafka.request_timeout_ms,
+        )
+        try:
+            async with asyncio.timeout(timeout):
+                await self._producer.start()
+                await self._consumer.start()
+                await self._position()
+        except (KafkaError, OSError, TimeoutError) as exc:
+            await self.stop()
+            raise BrokerUnavailable(f"cannot reach Kafka at {self._bootstrap}: {exc}") from exc
+        self._reader = asyncio.create_task(self._read_replies(), name="bunri-reply-reader")
+
+    async def _position(self) -> None:
+        assert self._consumer is not None
+        parts = self._consumer.partitions_for_topic(self._reply_topic)
+        if not parts:
+            await self._consumer._client.force_metadata_update()  # noqa: SLF001 (no public API)
+            parts = self._consumer.partitions_for_topic(self._reply_topic)
+        if not parts:
+            raise BrokerUnavailable(f"reply topic {self._reply_topic} does not exist")
+        tps = [TopicPartition(self._reply_topic, p) for p in sorted(parts)]
+        self._consumer.assign(tps)
+        await self._consumer.seek_to_end(*tps)
+        for tp in tps:  # resolve the end offsets now: a reply produced after this is seen
+            await self._consumer.position(tp)
+        self._positioned.set()
+
+    async def stop(self) -> None:
+        if self._reader:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+            self._reader = None
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.stop()
+        self._consumer = self._producer = None
+        self._positioned.clear()
+        for fut in self._waiters.values():
+            if not fut.done():
+                fut.cancel()
+
+    async def submit(self, request: c.QueryRequest) -> None:
+        """Register the waiter, then produce; BrokerUnavailable fast when Kafka is gone."""
+        if self._producer is None or not self.ready:
+            raise BrokerUnavailable("the pipeline is not connected to Kafka")
+        qid = request.envelope.query_id
+        self._waiters.setdefault(qid, asyncio.get_running_loop().create_future())
+        self._remember(qid)
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await self._producer.send_and_wait(
+                    self._request_topic, request.model_dump_json().encode(), key=str(qid).encode()
+                )
+        except (KafkaError, OSError, TimeoutError) as exc:
+            self._waiters.pop(qid, None)
+            self._accepted.pop(qid, None)
+            raise BrokerUnavailable(f"could not hand the query to Kafka: {exc!r}") from exc
+
+    async def wait(self, query_id: UUID, timeout: float) -> Reply | None:
+        done = self._results.get(query_id)
+        if done is not None:
+            return done
+        fut = self._waiters.get(query_id)
+        if fut is None:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), timeout)
+        except TimeoutError:
+            return None
+
+    def result(self, query_id: UUID) -> Reply | None:
+        return self._results.get(query_id)
+
+    def known(self, query_id: UUID) -> bool:
+        return query_id in self._accepted or self._results.get(query_id) is not None
+
+    def _remember(self, qid: UUID) -> None:
+        self._accepted[qid] = time.monotonic()
+        while len(self._accepted) > 100_000:
+            self._accepted.popitem(last=False)
+
+    async def _read_replies(self) -> None:
+        assert self._consumer is not None
+        while True:
+            try:
+                batch = await self._consumer.getmany(timeout_ms=500, max_records=500)
+            except KafkaError as exc:
+                logger.warning("reply reader: %s; retrying", exc)
+                await asyncio.sleep(0.5)
+                continue
+            for records in batch.values():
+                for record in records:
+                    self._on_reply(record.value)
+
+    def _on_reply(self, value: bytes | None) -> None:
+        try:
+            reply = c.parse_reply(value or b"")
+        except ValueError:
+            logger.error("reply topic carried an undecodable value; dropped")
+            return
+        if not self._results.put(reply):
+            self.duplicates += 1  # at-least-once upstream: a redelivered stage may reply twice
+            return
+        fut = self._waiters.pop(reply.query_id, None)
+        if fut is not None and not fut.done():
+            fut.set_result(reply)

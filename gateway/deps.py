@@ -1,0 +1,38 @@
+"""Dependency aliases: routes get the bus, settings and store from the app's lifespan state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from gateway.bus import RequestBus
+from gateway.errors import ApiError
+from streams.settings import Settings
+
+__all__ = ["BusDep", "SettingsDep", "StoreDep", "IdempotencyDep"]
+
+
+def get_bus(request: Request) -> RequestBus:
+    bus = getattr(request.state, "bus", None)
+    if bus is None:
+        raise ApiError(503, "broker_unavailable", "the gateway is not connected to Kafka yet")
+    return bus  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.state.settings  # type: ignore[no-any-return]
+
+
+def get_store(request: Request) -> Any:
+    return request.state.store
+
+
+def get_idempotency(request: Request) -> Any:
+    return request.state.idempotency
+
+
+BusDep = Annotated[RequestBus, Depends(get_bus)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Any, Depends(get_store)]
+IdempotencyDep = Annotated[Any, Depends(get_idempotency)]

@@ -1,0 +1,51 @@
+"""Accepting a query: claim-check the upload into the object store, build the request.
+
+Shared by the gateway and the CLI so both refuse the same bad input the same way,
+before anything enters Kafka.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from streams import contracts as c
+from streams.errors import InvalidInput
+from streams.imaging import check_upload
+from streams.settings import Settings
+
+__all__ = ["build_request", "clean_question"]
+
+
+def clean_question(value: object) -> str:
+    """The question, trimmed; InvalidInput when missing, empty or over 500 characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("question is required (1 to 500 characters)")
+    text = value.strip()
+    if len(text) > c.MAX_QUESTION_CHARS:
+        raise InvalidInput(f"question has {len(text)} characters; at most {c.MAX_QUESTION_CHARS} are allowed")
+    return text
+
+
+async def build_request(
+    settings: Settings, store: Any, question: str, *, image: bytes | None = None,
+    filename: str | None = None, content_type: str | None = None, idempotency_key: str | None = None,
+    query_id: UUID | None = None, use_cache: bool = True,
+) -> c.QueryRequest:
+    """Validate, store the upload under ``raw/{query_id}`` and return the ``q.preprocess`` message."""
+    question = clean_question(question)
+    query_id = query_id or uuid.uuid4()
+    ref = None
+    if image is not None:
+        check_upload(image[:64], len(image), settings.preprocess)  # typed 4xx-style errors
+        key = f"raw/{query_id}"
+        await store.put(key, image, "application/octet-stream")
+        ref = c.ImageRef(key=key, size=len(image), content_type=content_type, filename=filename or None)
+    now = c.utcnow()
+    return c.QueryRequest(
+        envelope=c.Envelope(query_id=query_id, created_at=now,
+                            deadline=now + timedelta(seconds=settings.query_timeout_s)),
+        question=question, image=ref, idempotency_key=idempotency_key, use_cache=use_cache,
+    )
