@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "CacheSettings",
+    "Gpt4oSettings",
+    "Gpt5Settings",
     "KafkaSettings",
     "ModelSettings",
     "Partitions",
@@ -74,9 +76,31 @@ class ModelSettings(_Frozen):
     timeout_s: float = Field(default=30.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
     max_output_tokens: int = Field(default=1200, ge=16)
-    rpm: int = Field(default=500, ge=1, description="Client-side requests/min limit per worker.")
-    tpm: int = Field(default=200_000, ge=1, description="Client-side tokens/min limit per worker.")
+    # Client-side limits per worker: set them to the organisation's limits divided by replicas.
+    # The gpt5 prompt lists the catalogue (~6k tokens), so the token budget binds first.
+    rpm: int = Field(default=1_000, ge=1, description="Client-side requests/min limit per worker.")
+    tpm: int = Field(default=1_000_000, ge=1, description="Client-side tokens/min limit per worker.")
     min_confidence: float = Field(default=0.5, ge=0, le=1)
+    # Sent only when set: reasoning models (gpt-5, o-series) spend max_output_tokens on hidden
+    # reasoning too, so a short structured answer needs a low effort. Other servers: leave empty.
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+
+
+class Gpt5Settings(ModelSettings):
+    """The gpt5 stage's model (vision analysis); every field has a default so one can be overridden."""
+
+    model: str = "gpt-5"
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_output_tokens: int = Field(default=4000, ge=16)
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = "low"
+
+
+class Gpt4oSettings(ModelSettings):
+    """The gpt4o stage's model (answer writing)."""
+
+    model: str = "gpt-4o-mini"
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_output_tokens: int = Field(default=800, ge=16)
 
 
 class S3Settings(_Frozen):
@@ -93,6 +117,9 @@ class PreprocessSettings(_Frozen):
     max_edge: int = Field(default=1024, ge=64)
     jpeg_quality: int = Field(default=85, ge=30, le=100)
     pool: Literal["process", "thread"] = "process"
+    # Separate from the stage's concurrency: each pool process costs ~40 MiB idle and up to
+    # ~90 MiB on a 12 MP PNG, so 8 processes would not fit the seed's 256Mi preprocess pods.
+    pool_workers: int = Field(default=2, ge=1, le=64)
     raw_retention_s: int = Field(default=3600, ge=0)
     sweep_interval_s: float = Field(default=300.0, gt=0)
 
@@ -130,8 +157,8 @@ class Settings(BaseSettings):
     preprocess: PreprocessSettings = PreprocessSettings()
     cache: CacheSettings = CacheSettings()
     worker: WorkerSettings = WorkerSettings()
-    gpt5: ModelSettings = ModelSettings(model="gpt-5", timeout_s=60.0, max_output_tokens=2000)
-    gpt4o: ModelSettings = ModelSettings(model="gpt-4o-mini", timeout_s=30.0, max_output_tokens=800)
+    gpt5: Gpt5Settings = Gpt5Settings()
+    gpt4o: Gpt4oSettings = Gpt4oSettings()
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "BUNRI_OPENAI_API_KEY")
     )

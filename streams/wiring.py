@@ -52,8 +52,7 @@ class Resources:
             if "preprocess" in stages:
                 from streams.imaging import ImagePool
 
-                workers = settings.worker.concurrency if len(stages) == 1 else 2
-                res.pool = ImagePool(settings.preprocess, workers=max(1, workers))
+                res.pool = ImagePool(settings.preprocess, workers=settings.preprocess.pool_workers)
                 stack.callback(res.pool.close)
             if {"gpt5", "gpt4o"} & set(stages):
                 from streams.llm import make_limiters, make_models
@@ -92,7 +91,8 @@ def _gpt5(res: Resources) -> StageBinding:
     models = res.models
     handler = functools.partial(analyse, vision=models.vision if models else None, catalog=res.catalog,
                                 store=res.store, cache=res.cache, settings=res.settings.gpt5,
-                                limiter=res.limiters.vision if res.limiters else None)
+                                limiter=res.limiters.vision if res.limiters else None,
+                                prices=models.prices if models else None)
     return StageBinding("gpt5", c.PreparedQuery, handler)
 
 
@@ -108,7 +108,8 @@ def _gpt4o(res: Resources) -> StageBinding:
     models = res.models
     handler = functools.partial(answer, writer=models.answer if models else None, cache=res.cache,
                                 settings=res.settings.gpt4o,
-                                limiter=res.limiters.answer if res.limiters else None)
+                                limiter=res.limiters.answer if res.limiters else None,
+                                prices=models.prices if models else None, models=res.model_names())
     return StageBinding("gpt4o", c.RuleContext, handler)
 
 

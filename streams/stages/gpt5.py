@@ -1,0 +1,189 @@
+"""The gpt5 stage: what is in the photo, and in what state (``q.gpt5`` -> ``q.rag``).
+
+"gpt5" is the stage's name; the model is whatever ``BUNRI_GPT5__MODEL`` configures.
+
+Paths, in order:
+
+1. No image -> the text resolver (:func:`streams.offline.analyse_text`). A question without a
+   photo is answered from its words; a vision model would add cost and latency, not information.
+2. No model (offline) -> the text resolver, ``provider["gpt5"] = "offline"``, with a note that
+   the photo was not analysed.
+3. Cached analysis of the same image, model and prompt -> reused (``method="cache"``).
+4. The vision model with the photo (a presigned URL on S3, else a data URL of the normalised
+   JPEG), structured output validated by :class:`~streams.stages.gpt5_prompt.VisionOutput`,
+   one re-ask on invalid output.
+5. The model failed (unavailable, rejected, invalid twice) -> if the question itself names
+   the item, continue with the text resolver (``degraded``, Korean warning); otherwise fail
+   with :class:`PhotoNotAnalysed` so the client gets a Failure at once. Transport retries
+   already happened in the SDK; another redelivery would only repeat them past the deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from streams import offline
+from streams.cache import ANALYSIS, analysis_key
+from streams.contracts import AnalysedQuery, ModelUsage, PreparedQuery, VisionAnalysis, utcnow
+from streams.errors import LLMOutputInvalid, LLMRejected, LLMUnavailable, PermanentError, PipelineError
+from streams.llm.base import ChatModel, ChatRequest, ChatResult, ImagePart, TextPart
+from streams.llm.pricing import DEFAULT_PRICES, PriceTable
+from streams.llm.ratelimit import RateLimitedModel, RateLimiter
+from streams.llm.structured import complete_structured
+from streams.settings import ModelSettings
+from streams.stages._llm_common import add_usage, cache_get, cache_put, call_budget
+from streams.stages.gpt5_prompt import (
+    VisionOutput,
+    catalogue_listing,
+    prompt_version,
+    question_block,
+    system_prompt,
+    to_analysis,
+)
+from streams.store import ObjectNotFound
+
+__all__ = ["PhotoNotAnalysed", "analyse"]
+
+logger = logging.getLogger(__name__)
+
+STAGE = "gpt5"
+WARN_PHOTO_FAILED = "사진을 분석하지 못해 질문에 적힌 물건 이름으로 안내합니다."
+WARN_OFFLINE_PHOTO = "오프라인 모드라 사진은 분석하지 않고 질문 내용으로 안내합니다."
+MSG_NOT_ANALYSED = (
+    "사진을 분석하지 못했고 질문만으로는 어떤 물건인지 알 수 없습니다. "
+    "잠시 후 다시 시도하거나 물건 이름을 질문에 적어 주세요."
+)
+_DEFAULT_PRICES = PriceTable(DEFAULT_PRICES)
+
+
+class PhotoNotAnalysed(PermanentError):
+    """The photo could not be analysed and the question does not name the item.
+
+    ``reason`` is the cause's (``model_unavailable``, or ``model_bad_output`` after an invalid
+    output), so the Failure tells the client which it was.
+    """
+
+
+async def analyse(
+    msg: PreparedQuery,
+    *,
+    vision: ChatModel | None,
+    catalog: Any,
+    store: Any,
+    cache: Any,
+    settings: ModelSettings,
+    limiter: RateLimiter | None = None,
+    prices: PriceTable | None = None,
+    reserve_s: float = 3.0,
+    clock: Callable[[], datetime] = utcnow,
+) -> AnalysedQuery:
+    """Analyse the query's photo into items and states.
+
+    Args:
+        msg: The prepared query.
+        vision: The vision model; ``None`` when offline.
+        catalog: The rules catalogue (``items``: id -> doc with ``name``, ``official_category``).
+        store: The object store holding ``msg.image.key``.
+        cache: The shared cache (``get``/``put`` of dicts), or ``None``.
+        settings: ``Settings.gpt5``: detail, timeout, max output tokens, min confidence.
+        limiter: The worker's client-side rate limiter for this model, if any.
+        prices: Price table for cost; default: the built-in list prices.
+        reserve_s: Seconds of the deadline kept for the rag and gpt4o stages.
+        clock: Current time (tests).
+
+    Returns:
+        The ``q.rag`` message.
+
+    Raises:
+        PhotoNotAnalysed: the model failed and the question does not name the item.
+    """
+    if msg.image is None:
+        text = offline.analyse_text(msg.question, catalog)
+        return _forward(msg, text, "offline" if vision is None else "text")
+    if vision is None:
+        analysis = offline.analyse_text(msg.question, catalog)
+        return _forward(msg, analysis, "offline", warnings=[WARN_OFFLINE_PHOTO])
+
+    listing = catalogue_listing(catalog)
+    key = analysis_key(msg.image.sha256, vision.model_id, prompt_version(listing))
+    if msg.use_cache and (hit := await cache_get(cache, ANALYSIS, key)) is not None:
+        cached = VisionAnalysis.model_validate(hit).model_copy(update={"method": "cache"})
+        return _forward(msg, cached, vision.model_id)
+
+    calls: list[ModelUsage] = []
+    table = prices or _DEFAULT_PRICES
+
+    def record(result: ChatResult) -> None:
+        calls.append(table.model_usage(STAGE, result))
+
+    model = RateLimitedModel(vision, limiter) if limiter is not None else vision
+    try:
+        budget = call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=reserve_s)
+        request = await _request(msg, store, listing, settings, budget)
+        out = await complete_structured(model, request, VisionOutput, on_result=record)
+    except (LLMUnavailable, LLMRejected, LLMOutputInvalid, ObjectNotFound) as exc:
+        return _fallback(msg, catalog, settings, exc, calls)
+    analysis = to_analysis(out, catalog, min_confidence=settings.min_confidence)
+    if not analysis.needs_clarification:
+        # An unsure analysis is not reused: the next question about the photo may settle it.
+        await cache_put(cache, ANALYSIS, key, analysis.model_dump(mode="json"))
+    return _forward(msg, analysis, vision.model_id, calls=calls)
+
+
+async def _request(msg: PreparedQuery, store: Any, listing: str, settings: ModelSettings,
+                   budget: float) -> ChatRequest:
+    assert msg.image is not None
+    # A presigned URL keeps ~100 KB of base64 out of the request; the local store has none.
+    url = await store.presigned_url(msg.image.key)
+    if url:
+        image = ImagePart(url, settings.detail)
+    else:
+        image = ImagePart.from_bytes(await store.get(msg.image.key), msg.image.mime, detail=settings.detail)
+    return ChatRequest(
+        system=system_prompt(listing),
+        parts=(TextPart(question_block(msg.question)), image),
+        max_output_tokens=settings.max_output_tokens,
+        timeout_s=budget,
+    )
+
+
+def _fallback(
+    msg: PreparedQuery, catalog: Any, settings: ModelSettings, exc: Exception, calls: list[ModelUsage]
+) -> AnalysedQuery:
+    text = offline.analyse_text(msg.question, catalog)
+    confident = (bool(text.items) and not text.needs_clarification
+                 and text.confidence >= settings.min_confidence)
+    query = str(msg.envelope.query_id)
+    if confident:
+        logger.warning("stage=gpt5 query=%s photo not analysed (%s); continuing from the question's words",
+                       query, exc)
+        return _forward(msg, text, "offline (fallback)", calls=calls, degraded=True,
+                        warnings=[WARN_PHOTO_FAILED])
+    reason = exc.reason if isinstance(exc, PipelineError) else "internal"
+    cause = exc.message if isinstance(exc, PipelineError) else f"image {exc} not found in the store"
+    err = PhotoNotAnalysed(f"{MSG_NOT_ANALYSED} ({cause})", stage=STAGE, query_id=query)
+    err.reason = reason
+    raise err from exc
+
+
+def _forward(
+    msg: PreparedQuery,
+    analysis: VisionAnalysis,
+    provider: str,
+    *,
+    calls: list[ModelUsage] | None = None,
+    degraded: bool = False,
+    warnings: list[str] | None = None,
+) -> AnalysedQuery:
+    """The ``q.rag`` message: the envelope and the accumulated bookkeeping carried forward."""
+    fields = {
+        **dict(msg),
+        "provider": {**msg.provider, STAGE: provider},
+        "usage": add_usage(msg.usage, calls or []),
+        "degraded": msg.degraded or degraded,
+        "warnings": [*msg.warnings, *(warnings or [])],
+    }
+    return AnalysedQuery(**fields, analysis=analysis)
