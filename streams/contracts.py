@@ -57,7 +57,7 @@ __all__ = [
     "parse_reply",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 #: Kafka's default max.message.bytes is about 1 MB; images never travel in messages
 #: (claim check), so a message is small. The dead-letter payload is cut to stay far below.

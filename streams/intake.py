@@ -13,7 +13,7 @@ from uuid import UUID
 
 from streams import contracts as c
 from streams.errors import InvalidInput
-from streams.imaging import check_upload
+from streams.imaging import HEAD_BYTES, check_upload
 from streams.settings import Settings
 
 __all__ = ["build_request", "clean_question"]
@@ -39,7 +39,7 @@ async def build_request(
     query_id = query_id or uuid.uuid4()
     ref = None
     if image is not None:
-        check_upload(image[:64], len(image), settings.preprocess)  # typed 4xx-style errors
+        check_upload(image[:HEAD_BYTES], len(image), settings.preprocess)  # typed 4xx-style errors
         key = f"raw/{query_id}"
         await store.put(key, image, "application/octet-stream")
         ref = c.ImageRef(key=key, size=len(image), content_type=content_type, filename=filename or None)

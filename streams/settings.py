@@ -53,8 +53,6 @@ class Partitions(_Frozen):
 
 
 class KafkaSettings(_Frozen):
-    # None means: start the embedded Tansu broker (development, tests, `bunri ask`).
-    bootstrap_servers: str | None = None
     topic_prefix: str = Field(default="", description="Prepended to every topic name, for shared clusters.")
     partitions: Partitions = Partitions()
     replication_factor: int = Field(default=1, ge=1)
@@ -170,7 +168,8 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap(self) -> str | None:
-        return self.kafka_bootstrap or self.kafka.bootstrap_servers
+        """KAFKA_BOOTSTRAP; None means: start the embedded Tansu broker (serve, ask, tests)."""
+        return self.kafka_bootstrap
 
     @property
     def offline(self) -> bool:
