@@ -148,8 +148,7 @@ class KafkaRequestBus:
             self._reader = None
         for client in (self._consumer, self._producer):
             if client is not None:
-                with contextlib.suppress(Exception):
-                    await client.stop()
+                await _stop_client(client)
         self._consumer = self._producer = None
         self._positioned.clear()
         for fut in self._waiters.values():
@@ -221,3 +220,21 @@ class KafkaRequestBus:
         fut = self._waiters.pop(reply.query_id, None)
         if fut is not None and not fut.done():
             fut.set_result(reply)
+
+
+async def _stop_client(client: AIOKafkaConsumer | AIOKafkaProducer) -> None:
+    """Stop an aiokafka client, bounded, even with the broker gone.
+
+    With the broker gone the producer waits on undeliverable batches, and the consumer's
+    stop() lets its fetch task's CancelledError escape (aiokafka): swallow that one unless
+    this task itself is being cancelled.
+    """
+    try:
+        async with asyncio.timeout(3):
+            await client.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+    except Exception as exc:  # noqa: BLE001  (shutting down: log and go on)
+        logger.debug("stopping %s: %r", type(client).__name__, exc)

@@ -109,7 +109,9 @@ async def test_photo_and_question_over_http(pipeline: Pipeline) -> None:
     assert "preprocess" in body["timings_ms"] and body["timings_ms"]["total"] > 0
     stored = [o.key for o in await pipeline.store.list("images/")]
     assert len(stored) == 1  # the normalised image, content-addressed
-    assert await pipeline.store.list("raw/") == []  # the raw upload is gone after processing
+    raw = [o.key for o in await pipeline.store.list("raw/")]
+    assert f"raw/{body['query_id']}" not in raw  # the raw upload (with its GPS) is gone after processing
+    assert all(key.endswith(".prepared.json") for key in raw)  # only the redelivery marker stays
 
 
 async def test_bad_inputs_get_json_errors(pipeline: Pipeline) -> None:

@@ -1,0 +1,56 @@
+"""Category accuracy of the offline path on the labelled questions.
+
+Usage::
+
+    .venv/bin/python bench/eval_labelled.py [--rules-dir rules] [--labelled tests/data/labelled] [--all]
+
+Prints the per-category table (by the first accepted category), the overall accuracy, and the
+misclassified questions with what the offline path answered (``--all`` also lists the right ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streams.rules import RulesCatalog  # noqa: E402
+from streams.rules.evaluate import evaluate, load_labelled  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules-dir", type=Path, default=ROOT / "rules")
+    parser.add_argument("--labelled", type=Path, default=ROOT / "tests" / "data" / "labelled")
+    parser.add_argument("--all", action="store_true", help="also list the questions answered right")
+    args = parser.parse_args(argv)
+    out = sys.stdout.write
+    catalog = RulesCatalog.load(args.rules_dir)
+    cases = load_labelled(args.labelled)
+    started = time.perf_counter()
+    report = evaluate(catalog, cases)
+    elapsed = time.perf_counter() - started
+    out(f"rules {catalog.version}: {len(catalog.items)} items; {len(cases)} labelled questions\n\n")
+    out(report.table() + "\n\n")
+    wrong = report.wrong()
+    out(f"misclassified: {len(wrong)}\n")
+    for o in wrong:
+        got = o.category or "(clarification)"
+        out(f"  {o.case.id:<6} {o.case.question}\n         expected {'/'.join(o.case.accepted)} "
+            f"(item {o.case.item_id}); got {got} via {o.item_id or '-'} [{o.match}]\n")
+    if args.all:
+        for o in report.outcomes:
+            if o.correct:
+                via = o.item_id or "-"
+                out(f"  ok {o.case.id:<6} {o.case.question} -> {o.category} via {via} [{o.match}]\n")
+    out(f"\noffline path: {elapsed / max(len(cases), 1) * 1000:.2f} ms per question "
+        "(resolve + analyse + apply)\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

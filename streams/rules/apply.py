@@ -1,0 +1,183 @@
+"""Rules + item state → :class:`~streams.contracts.ItemGuidance`, with a rule id for every sentence.
+
+Order of the steps, for an item:
+
+1. the common steps of the category document: the item's ``category_doc``, or, when a condition sends the
+   item to another category (a greasy pizza box → 일반종량제폐기물), that category's default document,
+   because the old category's steps ("끈으로 묶어 종이류로") would now be wrong;
+2. the item's own steps;
+3. the ``add_steps`` of every condition whose ``when`` matches the state, in document order (a later
+   condition's category/channel/recyclable override wins).
+
+Rule ids: ``{slug}:common:{n}``, ``{item_id}:step:{n}``, ``{item_id}:cond:{id}`` (its ``note`` is
+``{item_id}:cond:{id}:note``), ``{item_id}:category``, ``{item_id}:not:{n}``, ``{item_id}:region``,
+``{item_id}:conflict``; for category-level guidance ``{slug}:not:{n}`` and ``{slug}:region``.
+
+One rule lives in code rather than in a document: a recyclable item whose state says it is contaminated
+(dirt that rinsing does not remove, docs/rules-format.md) goes to the 종량제봉투 when its document has
+no condition of its own on ``contaminated`` — the "rinse; if still dirty, general waste" principle that
+every national and municipal guide repeats (rule id ``principle:contaminated``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from streams.contracts import ItemGuidance, ItemState, MatchKind, RuleUsed, SourceRef
+from streams.errors import RuleNotFound
+from streams.rules.model import NON_RECYCLABLE_CATEGORIES, CategoryDoc, Condition, ItemDoc
+from streams.rules.text import josa
+
+if TYPE_CHECKING:
+    from streams.rules.catalog import RulesCatalog
+
+__all__ = ["PRINCIPLE_CONTAMINATED", "apply_category", "apply_item", "category_recyclable"]
+
+#: Categories that the contamination principle sends to the 종량제봉투.
+_CLEAN_ONLY = frozenset({"종이", "종이팩", "무색페트병", "플라스틱류", "비닐류", "발포합성수지", "유리병",
+                         "금속류", "의류및원단"})
+_RECYCLED = _CLEAN_ONLY | {"전지", "조명제품", "전기전자제품"}
+PRINCIPLE_CONTAMINATED = ("헹구거나 닦아도 지워지지 않는 오염이 남았다면 재활용되지 않으므로 "
+                          "종량제봉투에 버립니다.")
+_PRINCIPLE_SOURCES = [SourceRef(key="MOE-GUIDE"), SourceRef(key="APP")]
+_GENERAL = "일반종량제폐기물"
+
+
+def category_recyclable(code: str) -> bool | None:
+    """Whether a category as such is recycled (None when it depends on the item)."""
+    if code in NON_RECYCLABLE_CATEGORIES:
+        return False
+    return True if code in _RECYCLED else None
+
+
+def _refs(doc: ItemDoc | CategoryDoc) -> list[SourceRef]:
+    return [s.ref() for s in doc.sources]
+
+
+class _Builder:
+    """Collects steps and the RuleUsed behind each sentence."""
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.steps: list[str] = []
+        self.not_this: list[str] = []
+        self.rules: list[RuleUsed] = []
+
+    def rule(self, rule_id: str, kind: str, text: str, sources: list[SourceRef]) -> None:
+        self.rules.append(RuleUsed(item_id=self.owner, rule_id=rule_id, kind=kind,  # type: ignore[arg-type]
+                                   text=text, sources=sources))
+
+    def principle(self) -> None:
+        self.rule("principle:contaminated", "condition", f"{PRINCIPLE_CONTAMINATED} → {_GENERAL}",
+                  _PRINCIPLE_SOURCES)
+
+    def common(self, cat: CategoryDoc | None) -> None:
+        if cat is None:
+            return
+        for n, text in enumerate(cat.common_steps, 1):
+            self.steps.append(text)
+            self.rule(f"{cat.slug}:common:{n}", "category", text, _refs(cat))
+
+
+def _infer(doc: ItemDoc, state: ItemState) -> ItemState:
+    """Fill gas_remaining from residue for gas cans: "내용물 남은 에프킬라" means gas is left."""
+    keyed = any("gas_remaining" in c.when for c in doc.conditions)
+    if keyed and state.gas_remaining is None and state.residue != "unknown":
+        return state.model_copy(update={"gas_remaining": state.residue == "present"})
+    return state
+
+
+def apply_item(catalog: RulesCatalog, item_id: str, state: ItemState, *, match: MatchKind) -> ItemGuidance:
+    """Guidance for one catalogue item in one state.
+
+    Raises:
+        RuleNotFound: no document has this item_id.
+    """
+    doc = catalog.get(item_id)
+    if doc is None:
+        raise RuleNotFound(f"no rules document for item {item_id!r}", stage="rag")
+    state = _infer(doc, state)
+    applied: list[Condition] = [c for c in doc.conditions if c.matches(state)]
+    category: str = doc.official_category
+    channel, recyclable = doc.channel, doc.recyclable
+    for cond in applied:
+        category = cond.official_category or category
+        channel = cond.channel or channel
+        recyclable = cond.recyclable if cond.recyclable is not None else recyclable
+    principle = (state.contaminated is True and category == doc.official_category and category in _CLEAN_ONLY
+                 and not any("contaminated" in c.when for c in doc.conditions))
+    if principle:
+        category = _GENERAL
+        general = catalog.category_doc(_GENERAL)
+        channel = general.channel if general else "종량제봉투"
+    if category in NON_RECYCLABLE_CATEGORIES:
+        recyclable = False
+
+    b = _Builder(item_id)
+    moved = category != doc.official_category
+    cat = catalog.category_doc(category) if moved else (
+        catalog.categories.get(doc.category_doc) if doc.category_doc else None)
+    b.common(cat)
+    sources = _refs(doc)
+    if not any(c.official_category for c in applied) and not principle:
+        b.rule(f"{item_id}:category", "category", f"{doc.name}: {category} — {channel}", sources)
+    for n, text in enumerate(doc.steps, 1):
+        b.steps.append(text)
+        b.rule(f"{item_id}:step:{n}", "step", text, sources)
+    for cond in applied:
+        b.steps.extend(cond.add_steps)
+        effect = f" → {cond.official_category} ({cond.channel or channel})" if cond.official_category else ""
+        text = " ".join(cond.add_steps) + effect
+        b.rule(f"{item_id}:cond:{cond.id}", "condition", text.strip() or f"{cond.id}", sources)
+        if cond.note:
+            b.rule(f"{item_id}:cond:{cond.id}:note", "note", cond.note, sources)
+    if principle:
+        b.steps.append(PRINCIPLE_CONTAMINATED)
+        b.principle()
+    for n, other in enumerate(doc.not_this, 1):
+        text = f"{josa(other.name, '은/는')} {other.goes_to}입니다." + (f" {other.why}" if other.why else "")
+        b.not_this.append(text)
+        b.rule(f"{item_id}:not:{n}", "not_this", text, sources)
+    region = doc.region_note
+    if region:
+        b.rule(f"{item_id}:region", "note", region, sources)
+    elif cat is not None and cat.region_dependent and cat.region_note:
+        region = cat.region_note
+        b.rule(f"{cat.slug}:region", "note", region, _refs(cat))
+    if doc.conflict_note:
+        b.rule(f"{item_id}:conflict", "note", doc.conflict_note, sources)
+    return ItemGuidance(
+        item_id=item_id, name=doc.name, official_category=category, channel=channel,  # type: ignore[arg-type]
+        recyclable=recyclable, match=match, steps=b.steps,
+        applied_conditions=[c.id for c in applied] + (["principle:contaminated"] if principle else []),
+        not_this=b.not_this, region_note=region, conflict_note=doc.conflict_note, rules=b.rules)
+
+
+def apply_category(catalog: RulesCatalog, category: str, state: ItemState) -> ItemGuidance:
+    """Category-level guidance when only the category is known (``item_id=None``, ``match="category"``)."""
+    principle = state.contaminated is True and category in _CLEAN_ONLY
+    target = _GENERAL if principle else category
+    cat = catalog.category_doc(target)
+    b = _Builder(cat.slug if cat else target)
+    b.common(cat)
+    if principle:
+        b.steps.append(PRINCIPLE_CONTAMINATED)
+        b.principle()
+    region = None
+    if cat is not None:
+        summary = f"{cat.name}: {cat.official_category} — {cat.channel}"
+        b.rule(f"{cat.slug}:category", "category", summary, _refs(cat))
+        source = catalog.category_doc(category) or cat
+        for n, text in enumerate(source.not_accepted, 1):
+            b.not_this.append(text)
+            b.rule(f"{source.slug}:not:{n}", "not_this", text, _refs(source))
+        if cat.region_note:
+            region = cat.region_note
+            b.rule(f"{cat.slug}:region", "note", region, _refs(cat))
+    original = catalog.category_doc(category)
+    return ItemGuidance(
+        item_id=None, name=original.name if original else category,
+        official_category=target, channel=cat.channel if cat else None,  # type: ignore[arg-type]
+        recyclable=category_recyclable(target), match="category", steps=b.steps,
+        applied_conditions=["principle:contaminated"] if principle else [], not_this=b.not_this,
+        region_note=region, rules=b.rules)

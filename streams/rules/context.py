@@ -1,0 +1,193 @@
+"""Position bookkeeping for one question: normalised text, its compact form and the tokenizer's view.
+
+The resolver matches on the compact text (no spaces or punctuation) but judges matches by what
+surrounds them in the normalised text: particles after a name, morpheme edges, condition-word spans.
+:class:`TextContext` keeps the maps between the two and answers those questions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from streams.rules.index import Entry
+from streams.rules.states import StateSpan
+from streams.rules.text import compact
+from streams.rules.vocab import CONJUNCTIONS, MATERIAL_WORDS
+
+__all__ = ["Hit", "TextContext"]
+
+# "에" is a destination only before a disposal verb ("종량제봉투에 버려도"), not a place ("스티로폼에 붙은").
+_DISPOSE = (r"(?:버리|버려|버릴|버린|넣|내놓|내놔|내도|배출|분리|가나|가요|가야|가는|들어가|담아|보내|처리"
+            r"|되나|돼)")
+_DEST = (rf"(?:(?:에다가?|에)(?=[^.?!]{{0,12}}?{_DISPOSE})"
+         r"|(?:으로|로)(?!\s*(?:된|만든|만들|되어|돼|제작|이루어)))")
+_ASK = r"\s*(?:인가|인지|이죠|죠|일까|이냐|냐|인거|인건|맞|아니|아닌|되나|돼|가능|이라던데|라던데)"
+# After a category word: where the user thinks it goes or what they ask ("플라스틱에", "비닐인가요").
+_GUESS_CATEGORY = re.compile(rf"^(?:류|쓰레기|통|함|수거함|봉투|봉지|마대)?(?:{_DEST}|{_ASK})")
+# After an item name, also a plain statement ("음식물쓰레기예요?") offers it as the answer, not the item.
+_GUESS_ITEM = re.compile(
+    rf"^(?:류|쓰레기|통|함|수거함|봉투|봉지|마대)?(?:{_DEST}|(?:이|가)?{_ASK}|이에요|예요|에요|이야|야|이요|이냐)")
+# The name is part of, content of, or a companion to the thing asked about ("펌프 달린", "고기 담았던",
+# "우유팩이랑 같이").
+_DEPENDENT = re.compile(
+    r"^(?:이|가|을|를|은|는|도|에|에서)?\s*(?:달린|달려|달렸|붙은|붙어|붙었|들어\s*있|들어간|들어갔|든|담긴|담겨|담았|담겼"
+    r"|들었던|넣어|넣고|넣은|넣었|꽂힌|꽂혀|씌운|씌워|감싼|싸인|묻은|묻어)"
+    r"|^(?:이랑|랑|하고|와|과)\s*(?:같이|함께|섞|한꺼번에|한번에|묶어|같은|똑같)")
+_EXCLUDED = re.compile(r"^(?:은|는|이|가)?\s*(?:말고|아니고|대신|빼고)")  # "생수병 말고 유리병은?"
+_MODIFIER = re.compile(r"^(?:용|\s*전용)(?:\s|[가-힣])")  # "전자레인지용 용기": a use, not the item
+_CONNECTIVE = frozenset({"고", "어서", "아서", "서", "어", "아", "며", "면서"})
+_LIST_PUNCT = frozenset(",/&+·、")
+_MATERIAL_LINK = frozenset({"", "로된", "으로된", "재질", "재질의", "의", "로만든", "으로만든"})
+
+
+@dataclass(eq=False)
+class Hit:
+    """A key found in the compact text: ``[start, end)`` and what it names."""
+
+    start: int
+    end: int
+    entries: tuple[Entry, ...]
+    fuzzy: float = 0.0  # jamo ratio for a fuzzy hit; 0 for an exact one
+    partial: bool = False  # the word is only part of the names in ``entries``
+
+    @property
+    def is_item(self) -> bool:
+        return self.entries[0].item_id is not None
+
+
+class TextContext:
+    """One question in three coordinates: normalised text, compact text, tokens."""
+
+    def __init__(self, norm: str, comp: str, cmap: list[int], state_spans: list[StateSpan],
+                 tokens: list[Any]) -> None:
+        self.norm, self.comp, self.cmap = norm, comp, cmap
+        kept = frozenset(cmap)
+        self.o2c = [0] * (len(norm) + 1)  # normalised index -> compact index
+        for i in range(len(norm)):
+            self.o2c[i + 1] = self.o2c[i] + (i in kept)
+        self.state_spans = state_spans
+        self.state_compact = [(self.o2c[a], self.o2c[b], soft) for a, b, soft in state_spans]
+        self.tokens = tokens
+        self.starts = {self.o2c[t.start] for t in tokens}
+        self.ends = {self.o2c[min(t.start + t.len, len(norm))] for t in tokens} | {len(comp)}
+        self.noun_starts = {self.o2c[t.start] for t in tokens if t.tag.startswith(("NN", "SL"))}
+        self.word_starts = {self.o2c[i] for i, ch in enumerate(norm)
+                            if ch.isalnum() and (i == 0 or not norm[i - 1].isalnum())}
+
+    # ------------------------------------------------------------- positions
+
+    def state_at(self, a: int, b: int) -> str | None:
+        """"hard"/"soft" when ``[a, b)`` is inside condition words; "straddle" when it crosses an edge."""
+        for s, e, soft in self.state_compact:
+            if a >= s and b <= e:
+                return "soft" if soft else "hard"
+            if a < e and b > s and not (a <= s and b >= e):
+                return "straddle"
+        return None
+
+    def aligned(self, a: int, b: int) -> bool:
+        """Short keys must sit on morpheme edges; a one-letter key must be a word of its own."""
+        if b - a == 1:
+            return a in self.word_starts and a in self.noun_starts and b in self.ends
+        return a in self.starts and b in self.ends
+
+    def span_text(self, hit: Hit) -> str:
+        return self.norm[self.cmap[hit.start]:self.cmap[hit.end - 1] + 1]
+
+    def after(self, hit: Hit) -> str:
+        return self.norm[self.cmap[hit.end - 1] + 1:]
+
+    def comp_outside(self, hit: Hit) -> str:
+        return self.comp[:hit.start] + "|" + self.comp[hit.end:]
+
+    # ------------------------------------------------------------- judgements
+
+    def is_guess(self, hit: Hit) -> bool:
+        """The name is where the user thinks it goes, or what they ask it is ("…음식물쓰레기예요?")."""
+        pattern = _GUESS_ITEM if hit.is_item else _GUESS_CATEGORY
+        return bool(pattern.match(self.after(hit)))
+
+    def is_modifier(self, hit: Hit) -> bool:
+        """What the thing is for ("전자레인지용"), or what the user rules out ("생수병 말고")."""
+        after = self.after(hit)
+        return bool(_MODIFIER.match(after) or _EXCLUDED.match(after))
+
+    def is_dependent(self, hit: Hit) -> bool:
+        """The name is a part, content or companion of the thing asked about, or a side clause's object."""
+        if _DEPENDENT.match(self.after(hit)):
+            return True
+        end = self.cmap[hit.end - 1] + 1
+        rest = [t for t in self.tokens if t.start >= end and not t.tag.startswith("J")]
+        # "흙 털고 어디에": the name is what a preceding action is done to.
+        return (len(rest) >= 2 and rest[0].start - end <= 2 and rest[0].tag.startswith(("VV", "VX"))
+                and rest[1].tag == "EC" and rest[1].form in _CONNECTIVE)
+
+    def joined(self, prev: Hit, nxt: Hit) -> bool:
+        """Two names are separate items when only a list connective stands between them."""
+        a, b = self.cmap[prev.end - 1] + 1, self.cmap[nxt.start]
+        between = "".join(ch for i, ch in enumerate(self.norm[a:b], start=a)
+                          if not any(s <= i < e for s, e, _ in self.state_spans)).strip()
+        if not between:
+            return False
+        if any(ch in _LIST_PUNCT for ch in between):
+            return True
+        return compact(between) in CONJUNCTIONS
+
+    def material_before(self, hit: Hit, cat_hits: list[Hit]) -> str | None:
+        """The category of a material word right before the name ("유리 반찬통" → 유리병), if any."""
+        for h in cat_hits:
+            if h.end <= hit.start and self.comp[h.end:hit.start] in _MATERIAL_LINK:
+                if self.comp[h.start:h.end] in MATERIAL_WORDS:
+                    return h.entries[0].category
+        return None
+
+    # ------------------------------------------------------------- leftovers
+
+    def gaps(self, covered: list[bool]) -> list[tuple[int, int, bool]]:
+        """Uncovered runs inside words: (compact start, end, run ends its word)."""
+        out: list[tuple[int, int, bool]] = []
+        for m in re.finditer(r"\S+", self.norm):
+            a, b = self.o2c[m.start()], self.o2c[m.end()]
+            k = a
+            while k < b:
+                if covered[k]:
+                    k += 1
+                    continue
+                j = k
+                while j < b and not covered[j]:
+                    j += 1
+                out.append((k, j, j == b))
+                k = j
+        return out
+
+    def noun_runs(self, a: int, b: int) -> set[str]:
+        """Runs of one to three noun-like tokens lying inside the compact span ``[a, b)``."""
+        runs: list[list[str]] = [[]]
+        for t in self.tokens:
+            ts, te = self.o2c[t.start], self.o2c[min(t.start + t.len, len(self.norm))]
+            if a <= ts and te <= b and t.tag.startswith(("NN", "SL", "SN", "SH", "XR", "XSN", "XPN", "UN")):
+                runs[-1].append(compact(t.form))
+            elif runs[-1]:
+                runs.append([])
+        out: set[str] = set()
+        for run in runs:
+            for i in range(len(run)):
+                for j in range(i + 1, min(len(run), i + 3) + 1):
+                    out.add("".join(run[i:j]))
+        return out
+
+    def trimmed_end(self, a: int, b: int) -> int:
+        """End of ``[a, b)`` without its trailing particles, endings and predicates (by the tokenizer)."""
+        end = a
+        for t in self.tokens:
+            ts, te = self.o2c[t.start], self.o2c[min(t.start + t.len, len(self.norm))]
+            if a <= ts < b and not t.tag.startswith(("J", "E", "VC", "VV", "VX", "VA", "SF", "SP", "MAG")):
+                end = max(end, min(te, b))
+        return end
+
+    def has_noun(self, a: int, b: int) -> bool:
+        # NNB ("거", "것") is a noun only in grammar: "남은거" names nothing.
+        return any(a <= self.o2c[t.start] < b and t.tag.startswith(("NNG", "NNP", "SL", "XR", "UN"))
+                   for t in self.tokens)

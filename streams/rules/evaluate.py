@@ -1,0 +1,98 @@
+"""Category accuracy of the offline path over the labelled questions (``tests/data/labelled/*.jsonl``).
+
+Each line: ``{"id", "question", "accepted": [category codes], "item_id"}``. A question counts as right
+when the offline path (:func:`streams.offline.analyse_text` → rules applied to the primary item) ends
+in one of the accepted categories; a clarification counts as wrong. Shared by the unit test and
+``bench/eval_labelled.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streams.rules.catalog import RulesCatalog
+
+__all__ = ["Labelled", "Outcome", "Report", "evaluate", "load_labelled"]
+
+
+@dataclass(frozen=True)
+class Labelled:
+    id: str
+    question: str
+    accepted: tuple[str, ...]
+    item_id: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Labelled
+    category: str | None  # None: the offline path asked for clarification
+    item_id: str | None
+    match: str
+
+    @property
+    def correct(self) -> bool:
+        return self.category in self.case.accepted
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return sum(o.correct for o in self.outcomes) / len(self.outcomes) if self.outcomes else 0.0
+
+    def per_category(self) -> dict[str, tuple[int, int]]:
+        """Expected category (first accepted) → (right, total)."""
+        table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for o in self.outcomes:
+            row = table[o.case.accepted[0]]
+            row[0] += o.correct
+            row[1] += 1
+        return {k: (v[0], v[1]) for k, v in sorted(table.items(), key=lambda kv: -kv[1][1])}
+
+    def wrong(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.correct]
+
+    def table(self) -> str:
+        """The per-category table and the overall line, as text."""
+        lines = [f"{'category':<14}{'right':>7}{'total':>7}{'acc':>8}"]
+        for code, (right, total) in self.per_category().items():
+            lines.append(f"{code:<14}{right:>7}{total:>7}{right / total:>8.1%}")
+        right = sum(o.correct for o in self.outcomes)
+        lines.append(f"{'overall':<14}{right:>7}{len(self.outcomes):>7}{self.accuracy:>8.1%}")
+        return "\n".join(lines)
+
+
+def load_labelled(directory: Path) -> list[Labelled]:
+    """Every labelled question in ``directory/*.jsonl`` (blank lines skipped)."""
+    cases: list[Labelled] = []
+    for file in sorted(directory.glob("*.jsonl")):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                cases.append(Labelled(row["id"], row["question"], tuple(row["accepted"]), row.get("item_id")))
+    return cases
+
+
+def evaluate(catalog: RulesCatalog, cases: list[Labelled]) -> Report:
+    """Run the offline path on every case."""
+    from streams.offline import analyse_text
+
+    report = Report()
+    for case in cases:
+        analysis = analyse_text(case.question, catalog)
+        if analysis.needs_clarification or not analysis.items:
+            report.outcomes.append(Outcome(case, None, None, "clarification"))
+            continue
+        item = analysis.items[0]
+        if item.item_id:
+            guidance = catalog.apply(item.item_id, item.state, match=item.match)
+        else:
+            guidance = catalog.apply_category(item.official_category or "", item.state)
+        report.outcomes.append(Outcome(case, guidance.official_category, item.item_id, item.match))
+    return report

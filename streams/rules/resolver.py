@@ -1,0 +1,294 @@
+"""Free Korean text → ranked catalogue candidates, item state and category hint.
+
+How a question is read:
+
+1. normalise (NFKC, lower case) and read condition words into an :class:`ItemState`
+   (:mod:`streams.rules.states`);
+2. find names (:mod:`streams.rules.matching`): exact substrings of the space-stripped text, longest
+   first, so "피자 박스" beats "박스" and "생수병어디버려" still finds "생수병"; then parts of names and
+   typos in the words left over;
+3. decide which names are the item(s) asked about:
+
+   - a name offered as the destination or the answer ("…음식물쓰레기예요?", "…캔이랑 같이 버려요?")
+     or named as a part or content ("펌프 달린", "고기 담았던") gives way to another named item;
+   - names joined by "랑/하고/와/," are several items; otherwise the strongest match wins, and on a tie
+     the last one, which in Korean is the head ("택배 상자에 붙은 송장" → 송장).
+
+Never a confident wrong item: a key shared by items of different categories, or a material word that
+contradicts the item ("유리 반찬통"), makes the resolution ambiguous; an unknown item yields a
+category-level result only when a category word names it, otherwise ``needs_clarification``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from streams.contracts import ItemState
+from streams.rules.context import Hit, TextContext
+from streams.rules.index import NameIndex
+from streams.rules.matching import FuzzyIndex, exact_hits, extend_heads, gap_hits, select
+from streams.rules.model import CategoryDoc, ItemDoc
+from streams.rules.states import extract_state
+from streams.rules.text import compact, compact_with_map, normalize
+from streams.rules.vocab import CATEGORY_WORDS, MATERIAL_WORDS
+
+__all__ = ["Candidate", "Mention", "Resolution", "Resolver"]
+
+CandidateMatch = Literal["exact", "alias", "fuzzy", "category"]
+
+MAX_TEXT = 500
+SCORE = {"name": 1.0, "alias": 0.95, "derived": 0.9, "partial": 0.8, "several": 0.75, "category": 0.6}
+QUALIFIED = 0.96  # a derived key whose qualifier the text also names ("스티로폼 컵라면 용기")
+CLOSE = 0.05  # candidates closer than this are a tie
+_COMPATIBLE = {frozenset({"플라스틱류", "무색페트병"})}  # a PET bottle is plastic too
+_MATERIALS = frozenset({"종이", "종이팩", "무색페트병", "플라스틱류", "비닐류", "발포합성수지", "유리병",
+                        "금속류"})
+_CATEGORY_KEYS = frozenset(compact(w) for words in CATEGORY_WORDS.values() for w in words)
+
+_KIWI: Any = None
+_KIWI_LOCK = threading.Lock()
+
+
+def _kiwi() -> Any:
+    """The one Kiwi tokenizer of the process (loading it takes seconds; tokenizing, microseconds)."""
+    global _KIWI
+    if _KIWI is None:
+        with _KIWI_LOCK:
+            if _KIWI is None:
+                from kiwipiepy import Kiwi  # type: ignore[import-untyped]
+
+                _KIWI = Kiwi()
+    return _KIWI
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible reading: an item (item_id set) or a whole category (item_id None)."""
+
+    item_id: str | None
+    name: str
+    official_category: str
+    score: float
+    match: CandidateMatch
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One place in the text that names something, with its candidates best first."""
+
+    text: str
+    start: int
+    end: int
+    candidates: tuple[Candidate, ...]
+    conflict: bool = False
+
+    @property
+    def top(self) -> Candidate:
+        return self.candidates[0]
+
+    @property
+    def ambiguous(self) -> bool:
+        """The two best readings are close and go to different categories (or a material contradicts)."""
+        if self.conflict:
+            return True
+        top = self.candidates[0]
+        return any(top.score - c.score < CLOSE and c.official_category != top.official_category
+                   for c in self.candidates[1:])
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The resolver's reading of one text. ``candidates`` is ranked best first.
+
+    Example::
+
+        res = catalog.resolve("뚜껑 닫힌 생수병은 어떻게 버려요?")
+        res.candidates[0].item_id   # "water_pet_bottle"
+        res.state.lid               # "closed"
+    """
+
+    text: str
+    candidates: tuple[Candidate, ...]
+    state: ItemState
+    category_hint: str | None
+    ambiguous: bool
+    needs_clarification: bool
+    mentions: tuple[Mention, ...] = ()
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def unclear_mention(self) -> Mention | None:
+        """The first ambiguous mention, whose candidates a clarification question should list."""
+        return next((m for m in self.mentions if m.ambiguous), None)
+
+
+class Resolver:
+    """Resolves text against one catalogue's names; build once, call :meth:`resolve` many times."""
+
+    def __init__(self, items: Mapping[str, ItemDoc], categories: Mapping[str, CategoryDoc]) -> None:
+        self.index = NameIndex(items, categories)
+        self.fuzzy = FuzzyIndex(self.index)
+
+    def warm_up(self) -> None:
+        """Load the tokenizer and run it once (its first call initialises lazily)."""
+        self.resolve("뚜껑 닫힌 생수병은 어떻게 버려요?")
+
+    def resolve(self, text: str) -> Resolution:
+        """Read ``text``; see the module docstring for the steps."""
+        norm = normalize(text)[:MAX_TEXT]
+        state, spans = extract_state(norm)
+        comp, cmap = compact_with_map(norm)
+        ctx = TextContext(norm, comp, cmap, spans, _kiwi().tokenize(norm))
+        found, soft = exact_hits(self.index, ctx)
+        hits = select(found)
+        hits = gap_hits(self.index, self.fuzzy, ctx, hits)
+        hits = extend_heads(self.index, self.fuzzy, ctx, hits)
+        if not any(h.is_item for h in hits):
+            hits = sorted(hits + [h for h in select(soft) if h.is_item], key=lambda h: h.start)
+        return self._decide(ctx, norm, state, hits)
+
+    def _decide(self, ctx: TextContext, norm: str, state: ItemState, hits: list[Hit]) -> Resolution:
+        dependent = {id(h) for h in hits if ctx.is_dependent(h)}
+        hits = self._containers(ctx, hits, dependent)
+        items = [h for h in hits if h.is_item and not ctx.is_modifier(h)]
+        cat_hits = [h for h in hits if not h.is_item and not ctx.is_guess(h) and id(h) not in dependent]
+        guess = {id(h) for h in items if ctx.is_guess(h)}
+        free = [h for h in items if id(h) not in guess | dependent]
+        unguessed = [h for h in items if id(h) not in guess]
+        # A part or companion yields to the item, unless only a vaguer (fuzzy) guess would be left.
+        strongest = max((_tier(ctx, h) for h in unguessed), default=0)
+        if free and max(_tier(ctx, h) for h in free) >= min(2, strongest):
+            items = free
+        else:
+            items = unguessed or items[-1:]
+        mentions = [self._mention(ctx, h, cat_hits) for h in self._heads(ctx, items)]
+        if mentions:
+            ambiguous = any(m.ambiguous for m in mentions)
+            return Resolution(norm, _rank(mentions), state, None, ambiguous, ambiguous, tuple(mentions))
+        first: dict[str, Hit] = {}
+        for h in cat_hits:
+            first.setdefault(h.entries[0].category, h)
+        if not first:
+            return Resolution(norm, (), state, None, False, True)
+        cat_mentions = tuple(
+            Mention(ctx.span_text(h), h.start, h.end,
+                    (Candidate(None, code, code, SCORE["category"] * (0.9 if h.fuzzy or h.partial else 1.0),
+                               "category"),))
+            for code, h in first.items())
+        ambiguous = len(first) > 1  # "유리인지 플라스틱인지": ask rather than pick one
+        return Resolution(norm, tuple(m.top for m in cat_mentions), state, next(iter(first)), ambiguous,
+                          ambiguous, cat_mentions)
+
+    def _containers(self, ctx: TextContext, hits: list[Hit], dependent: set[int]) -> list[Hit]:
+        """"식용유 담았던 투명 페트병" → "식용유 페트병": a content name plus its container's name."""
+        out = list(hits)
+        for i, (content, box) in enumerate(zip(hits, hits[1:], strict=False)):
+            if id(content) not in dependent or not box.is_item:
+                continue
+            head, key = ctx.comp[content.start:content.end], ctx.comp[box.start:box.end]
+            for k in range(len(key), 0, -1):
+                entries = self.index.keys.get(head + key[-k:])
+                if entries and entries[0].item_id:
+                    out[i + 1] = Hit(box.start, box.end, entries)
+                    break
+        return out
+
+    def _heads(self, ctx: TextContext, hits: list[Hit]) -> list[Hit]:
+        """One hit per named item: listed items stay apart; in a compound the stronger (then last) wins."""
+        groups: list[Hit] = []
+        for h in hits:
+            if groups and not ctx.joined(groups[-1], h):
+                if _tier(ctx, h) >= _tier(ctx, groups[-1]):
+                    groups[-1] = h
+            else:
+                groups.append(h)
+        if len(groups) > 1:  # names of many items at once ("장갑") are too vague next to a real name
+            groups = [h for h in groups if _tier(ctx, h) > 0] or groups
+        return groups
+
+    def _mention(self, ctx: TextContext, hit: Hit, cat_hits: list[Hit]) -> Mention:
+        text_cats = {h.entries[0].category for h in cat_hits}
+        several = hit.partial and len(hit.entries) > 1
+        cands: list[Candidate] = []
+        for e in hit.entries:
+            if e.item_id is None:
+                continue
+            match: CandidateMatch = "exact" if e.kind == "name" else "alias"
+            if hit.fuzzy:
+                score, match = round(0.9 * hit.fuzzy / 100, 3), "fuzzy"
+            elif hit.partial:
+                score, match = SCORE["several" if several else "partial"], "fuzzy"
+                if several and self._completed(ctx, hit, e.item_id):
+                    score = SCORE["partial"]  # "아이스 아메리카노 컵": 아이스…컵 is 아이스컵
+            else:
+                score = SCORE[e.kind]
+                if e.kind == "derived" and e.qualifier and e.qualifier in ctx.comp_outside(hit):
+                    score = QUALIFIED
+            if len(hit.entries) > 1 and e.category in text_cats:
+                score = min(QUALIFIED, score + 0.06)  # "컵라면 용기 ... 스티로폼" settles the tie
+            cands.append(Candidate(e.item_id, e.label, e.category, score, match))
+        cands.sort(key=lambda c: -c.score)
+        material = ctx.material_before(hit, cat_hits)
+        if material is None and (hit.fuzzy or hit.partial):
+            # A guessed name must not contradict a material named anywhere ("옷걸이 플라스틱").
+            material = next((h.entries[0].category for h in cat_hits
+                             if ctx.comp[h.start:h.end] in MATERIAL_WORDS), None)
+        if material and _contradicts(material, cands[0].official_category):
+            better = self._with_material(ctx.comp[hit.start:hit.end], material)
+            if better is None:
+                cands.append(Candidate(None, material, material, SCORE["category"], "category"))
+                return Mention(ctx.span_text(hit), hit.start, hit.end, tuple(cands), conflict=True)
+            cands = [better]
+        return Mention(ctx.span_text(hit), hit.start, hit.end, tuple(cands[:8]))
+
+    def _completed(self, ctx: TextContext, hit: Hit, item_id: str) -> bool:
+        """The rest of one of the item's names appears later in the text."""
+        part, later = ctx.comp[hit.start:hit.end], ctx.comp[hit.end:]
+        return any(name.startswith(part) and len(name) > len(part) and name[len(part):] in later
+                   for name in self.index.names_of.get(item_id, ()))
+
+    def _with_material(self, key: str, material: str) -> Candidate | None:
+        """The one item named like ``key`` in the material's category ("플라스틱 계란판")."""
+        found = {e.item_id: e for k, entries in self.index.keys.items() if key in k
+                 for e in entries if e.item_id and e.category == material}
+        if len(found) != 1:
+            return None
+        e = next(iter(found.values()))
+        return Candidate(e.item_id, e.label, e.category, SCORE["derived"], "alias")
+
+
+def _tier(ctx: TextContext, hit: Hit) -> int:
+    """How strongly a hit names one item.
+
+    0: part of many items' names; 1: fuzzy or part of one name; 2: derived key or category word; 3: name.
+    """
+    if hit.partial and len(hit.entries) > 1:
+        return 0
+    if hit.fuzzy or hit.partial:
+        return 1
+    if ctx.comp[hit.start:hit.end] in _CATEGORY_KEYS or all(e.kind == "derived" for e in hit.entries):
+        return 2
+    return 3
+
+
+def _contradicts(material: str, category: str) -> bool:
+    if material == category or category not in _MATERIALS or material not in _MATERIALS:
+        return False
+    return frozenset({material, category}) not in _COMPATIBLE
+
+
+def _rank(mentions: list[Mention]) -> tuple[Candidate, ...]:
+    """All mentions' candidates, best score first, each item once (ties keep text order)."""
+    best: dict[str | None, Candidate] = {}
+    for m in mentions:
+        for c in m.candidates:
+            if c.item_id not in best or c.score > best[c.item_id].score:
+                best[c.item_id] = c
+    order = list(best)
+    return tuple(sorted(best.values(), key=lambda c: (-c.score, order.index(c.item_id))))

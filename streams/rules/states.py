@@ -1,0 +1,159 @@
+"""Condition words in a question → :class:`~streams.contracts.ItemState`.
+
+"뚜껑 닫힌 생수병" → ``lid="closed"``; "기름 묻은 피자 박스" → ``contaminated=True``; "깨끗이 씻은" →
+``residue="absent", cleaned=True``. Rules are tried in order and a later rule never matches text an
+earlier one already used, so each negated form ("안 깨진", "라벨 안 뗀") is listed before the plain form
+it contains. The matched spans are returned too: item names inside them ("기름" in "기름 묻은") are
+condition words, not items.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from streams.contracts import ItemState
+
+__all__ = ["StateSpan", "extract_state"]
+
+
+def _alt(phrases: str) -> str:
+    """A regex alternation of "|"-separated phrases; a space means any spacing or none ("뚜껑닫힌")."""
+    return "(?:" + "|".join(p.strip().replace(" ", r"\s*") for p in phrases.split("|")) + ")"
+
+
+def _seq(*parts: str) -> str:
+    return "|".join(parts)
+
+
+_P = r"\s*(?:이|가|은|는|을|를|도|만|까지|에|이랑|랑)?\s*"  # particle after the noun
+_WORD_START = r"(?<![가-힣])"
+
+_LID = _alt("뚜껑|마개|캡")
+_LABEL = _alt("라벨지|라벨|상표|띠지")
+_TAPE = _alt("테이프|운송장|송장|이름표")
+_STICKER = _alt("스티커")
+_GAS = _WORD_START + _alt("부탄 가스|가스")
+_BATTERY = _WORD_START + _alt("배터리|밧데리|밧테리|건전지|충전지|전지")
+_STAIN = _alt("기름기|기름|식용유|오일|페인트|잉크|본드|진흙|흙|녹")
+_FOOD = _WORD_START + _alt(
+    "내용물|음식물|음식|음료수|음료|국물|양념|소스|찌꺼기|잔여물|잔여|액체|세제|샴푸|린스|식용유|기름|우유"
+    "|커피|술|간장|마요네즈|케첩|케찹|잼|꿀|크림|화장품|로션|치약|가루|밥풀|밥알|건더기|김치|반찬|과자"
+    "|부스러기|잔반|알약|잉크|페인트|물|약|액")
+_KEEP = _alt("안 뗀|안 떼|안 뗐|못 뗀|못 떼|안 벗긴|안 벗겨|안 제거|제거 안|안 뺀|안 빼|못 뺀|못 빼|안 분리"
+             "|분리 안|그대로|채로|째")
+_ON = _alt("붙은|붙어|붙었|있는|있어|있고|있음|있으면|달린|달려|감긴|감겨|둘러진|포함")
+_OFF = _alt("떼어낸|떼어 낸|떼낸|뗀|뗐|떼고|떼어|떼서|벗긴|벗겼|벗기고|벗겨낸|벗겨|제거한|제거했|제거하고"
+            "|제거해|분리한|분리했|분리하고|분리해|뜯은|뜯어낸|뜯고|빼고|뺀|뺐|빼서|빼낸|떨어진|떨어져|떨어졌")
+_NONE = _alt("없는|없어|없고|없음|없이")
+
+
+@dataclass(frozen=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    updates: dict[str, Any]
+    soft: bool = False  # "페인트 남은 거": the noun may still be the item when nothing else is named
+
+
+def _r(pattern: str, *, soft: bool = False, **updates: Any) -> _Rule:
+    return _Rule(re.compile(pattern), updates, soft)
+
+
+_RULES: tuple[_Rule, ...] = (
+    # lid
+    _r(_LID + _P + _alt("안 닫|닫지 않|열린|열려|열어|열었|연|딴|땄|따서|따고"), lid="open"),
+    _r(_LID + _P + _KEEP, lid="closed"),
+    _r(_seq(_LID + _P + _alt("닫힌|닫혀|닫은|닫았|닫아|닫고|잠긴|잠겨|잠근|끼워진|끼워|덮인|덮여"),
+            _LID + _P + _ON), lid="closed"),
+    _r(_seq(_LID + _P + _OFF, _LID + _P + _alt("잃어버린|잃어버려"), _LID + _P + _NONE), lid="none"),
+    # stickers count as labels (bottles) and as tape (boxes, styrofoam)
+    _r(_seq(_STICKER + _P + _KEEP, _STICKER + _P + _ON), label="attached", tape="attached"),
+    _r(_STICKER + _P + _OFF, label="removed", tape="removed"),
+    # label
+    _r(_seq(_LABEL + _P + _KEEP, _LABEL + _P + _ON), label="attached"),
+    _r(_LABEL + _P + _OFF, label="removed"),
+    _r(_LABEL + _P + _NONE, label="none"),
+    # tape and shipping labels
+    _r(_seq(_TAPE + _P + _KEEP, _TAPE + _P + _ON, _TAPE + _P + "덕지덕지"), tape="attached"),
+    _r(_TAPE + _P + _OFF, tape="removed"),
+    _r(_TAPE + _P + _NONE, tape="none"),
+    # gas (before residue: "가스 남은" is about gas)
+    _r(_GAS + _P + _alt("안 빠진|안 뺀|덜 뺀|덜 빠진|남은|남아|남았|들어 있|차 있|있는|있어|그대로"),
+       gas_remaining=True),
+    _r(_seq(_GAS + _P + _alt("다 뺀|다 빼|다 쓴|다 썼|다 빠진|빠진|다 나온|날린|날려|배출한"),
+            _GAS + _P + _OFF, _GAS + _P + _NONE), gas_remaining=False),
+    # battery
+    _r(_seq(_BATTERY + _P + _alt("들어 있|들어간|든|내장|박힌|장착|끼워진|끼워져|일체형"),
+            _BATTERY + _P + _KEEP, _BATTERY + _P + _ON), battery_inside=True),
+    _r(_seq(_BATTERY + _P + _OFF, _BATTERY + _P + _NONE), battery_inside=False),
+    _r(_alt("내장 배터리|내장형 배터리|일체형 배터리|충전식"), battery_inside=True),
+    # contamination (before residue: "기름 묻은" is contamination, "음식물 묻은" is residue)
+    _r(_alt("오염 안 된|오염되지 않|오염 없는|안 더러운|더럽지 않|깨끗한|깨끗해|깨끗함"),
+       contaminated=False, residue="absent"),
+    _r(_STAIN + _P + _alt("묻은|묻어|묻었|범벅|투성이|절은|절어|찌든|밴|배인|배어"), contaminated=True),
+    _r(_FOOD + _P + _alt("밴|배인|배어|배었|스며든|스며|물든|물들|절은|절어|쩐|찌든|얼룩|착색|눌어붙은"
+                         "|눌러붙은|말라붙은|굳은|굳어"), contaminated=True),
+    _r(_alt("오염된|오염되어|오염돼|오염됐|오염이 심|오염 심|더러운|더러워|더럽|지저분|찌든|찌들|곰팡이|곰팡"
+            "|얼룩진|얼룩이|기름기|기름진|기름때|기름 범벅|안 지워|안 닦|안 씻겨|안 씻기|씻어도 안|씻어도 남"
+            "|헹궈도 안|헹궈도 남|닦아도 안|닦아도 남|착색|빨갛게|색이 밴|냄새가 밴|벌레|안 빠지|빠지지 않"
+            "|젖은|젖어|젖었|눅눅"), contaminated=True),
+    # cleaning and residue
+    _r(_alt("안 씻은|안 씻고|씻지 않|안 헹군|안 헹구고|헹구지 않|덜 씻은|덜 헹군|세척 안|세척하지 않"),
+       cleaned=False),
+    _r(_seq(_alt("안 비운|안 비우고|비우지 않|덜 비운|다 안 먹은|다 안 마신|다 안 쓴|덜 쓴|덜 먹은|덜 마신"
+                 "|먹다 남은|먹다가 남은|마시다 남은|마시다가 남은|쓰다 남은|쓰다가 남은|남은 채|남긴 채"
+                 "|가득 찬|가득 남은|안 뜯은|뜯지 않은|개봉 안|미개봉|안 비워지|안 비워져|비워지지 않"
+                 "|덜 비워|못 비운|안 나오|안 나와|나오지 않"),
+            _alt("반|반쯤|절반|조금|많이|아직|꽤|잔뜩|가득") + r"\s*(?:이나\s*|정도\s*)?남"),
+       residue="present"),
+    _r(_alt("깨끗이 |깨끗하게 |물로 |싹 |잘 ") + "?"
+       + _alt("씻은|씻었|씻어서|씻어|씻고|헹군|헹궜|헹궈서|헹궈|헹구고|세척한|세척했|세척해서|세척 한|세척된"
+              "|설거지 한|닦은|닦았|닦아서"), residue="absent", cleaned=True),
+    _r(_seq(_alt("비운|비웠|비워서|비워|비우고|다 먹은|다 마신|다 쓴|다 썼|다 사용한|텅 빈|비어 있|비었"),
+            _WORD_START + r"빈(?=\s|병|캔|통|용기|깡통|봉지|곽|팩|박스|상자)"), residue="absent"),
+    _r(_FOOD + _P + _alt("남은|남아|남았|남겨진|들어 있|들어간|든|차 있|고인|고여|있는|있어"),
+       residue="present", soft=True),
+    _r(_FOOD + _P + _alt("묻은|묻어|묻었|범벅|투성이|붙은|붙어"), residue="present"),
+    # broken
+    _r(_alt("안 깨진|깨지지 않|안 부서진|부서지지 않|멀쩡한|멀쩡해|멀쩡하|온전한|금 안 간|파손 안"
+            "|파손되지 않"), broken=False),
+    _r(_alt("깨진|깨졌|깨져|깨뜨린|깨뜨렸|깨트린|깨트렸|깨짐|부서진|부서졌|부서져|부숴진|부순|박살|금 간"
+            "|금 갔|금가|파손|망가진|망가졌|망가져|고장 난|고장 났|찢어진|찢어졌|찢어져|해진|헤진|구멍 난"
+            "|구멍나|조각난|조각|떨어진|떨어져|닳은|닳아|너덜|늘어난|보풀"), broken=True),
+)
+
+
+#: A character span of condition words; ``soft`` spans may still hold the item's name.
+StateSpan = tuple[int, int, bool]
+
+
+def _free(span: tuple[int, int], used: list[StateSpan]) -> bool:
+    return all(span[1] <= a or span[0] >= b for a, b, _ in used)
+
+
+def extract_state(text: str) -> tuple[ItemState, list[StateSpan]]:
+    """Read the item state from condition words in a normalised question.
+
+    Args:
+        text: The question after :func:`streams.rules.text.normalize`.
+
+    Returns:
+        The state (fields without condition words stay unknown) and the spans of condition words.
+
+    Example::
+
+        state, _ = extract_state("뚜껑 닫힌 생수병이에요")
+        assert state.lid == "closed"
+    """
+    values: dict[str, Any] = {}
+    used: list[StateSpan] = []
+    for rule in _RULES:
+        for m in rule.pattern.finditer(text):
+            span = m.span()
+            if span[0] == span[1] or not _free(span, used):
+                continue
+            used.append((span[0], span[1], rule.soft))
+            for key, value in rule.updates.items():
+                values.setdefault(key, value)
+    return ItemState(**values), sorted(used)

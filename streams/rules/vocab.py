@@ -1,0 +1,72 @@
+"""Fixed vocabulary of the resolver: category words, materials, connectives and question noise.
+
+Item names live in the rules documents; this module only holds the words people use for a whole
+category ("플라스틱 용기 같은데", "음식물쓰레기", "건전지류") and the glue words around item names.
+All entries are compared after :func:`streams.rules.text.compact`.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CATEGORY_WORDS", "CONJUNCTIONS", "MATERIAL_WORDS", "STOPWORDS"]
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+#: Words that name a category (not an item). Category codes and category-doc names are added at load.
+CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "종이": _words("종이 종이류 폐지 종이제품 종이재질 종이쓰레기 헌종이"),
+    "종이팩": _words("종이팩 종이팩류 팩류 종이곽 멸균팩 일반팩 살균팩"),
+    "무색페트병": _words("무색페트병 투명페트병 투명페트 무색페트 투명pet"),
+    "플라스틱류": _words(
+        "플라스틱 플라스틱류 플라스틱용기 플라스틱통 플라스틱제품 합성수지 플라스틱재질 플라스틱쓰레기 pp "
+        "pe ps 플라스틱용기류"
+    ),
+    "비닐류": _words("비닐 비닐류 필름류 폐비닐 비닐쓰레기 필름"),
+    "발포합성수지": _words("스티로폼 스티로폴 발포합성수지 발포스티렌 스티로폼류 스티로폼재질"),
+    "유리병": _words("유리병 유리병류 유리 공병 유리재질"),
+    "금속류": _words(
+        "캔류 금속 금속류 고철 고철류 쇠 철 알루미늄 스텐 스테인리스 스테인레스 철제 금속캔 깡통 쇠붙이 "
+        "금속제품"
+    ),
+    "의류및원단": _words("옷 의류 헌옷 원단 섬유 의류및원단 헌옷류 의류수거함"),
+    "전지": _words("건전지 건전지류 전지 배터리 폐건전지 폐배터리 이차전지 전지류 밧데리"),
+    "조명제품": _words("조명 조명제품 폐형광등 조명기구"),
+    "전기전자제품": _words(
+        "가전 가전제품 전자제품 전기전자제품 전자기기 폐가전 폐가전제품 소형가전 대형가전 전기제품 "
+        "전자제품류 가전류"
+    ),
+    "음식물류폐기물": _words(
+        "음식물 음식물쓰레기 음쓰 음식쓰레기 음식물류폐기물 음식물류 잔반 음식물류쓰레기"
+    ),
+    "일반종량제폐기물": _words("일반쓰레기 종량제 종량제봉투 일반종량제폐기물 생활쓰레기 일쓰 일반폐기물"),
+    "불연성종량제폐기물": _words(
+        "불연성 불연성쓰레기 불연성폐기물 불연성종량제폐기물 불연성마대 마대 불연물"
+    ),
+    "대형폐기물": _words("대형폐기물 대형쓰레기 가구 폐가구 대형생활폐기물"),
+    "공사장생활폐기물": _words(
+        "공사장생활폐기물 공사장폐기물 인테리어폐기물 건축폐기물 폐건축자재 건설폐기물 공사폐기물"
+    ),
+    "생활계유해폐기물": _words("유해폐기물 생활계유해폐기물 의약품 폐의약품 약 폐약 유해물질"),
+}
+
+#: Category words that describe what a thing is made of; one right before an item name that
+#: disagrees with the item's category ("유리 반찬통") makes the match doubtful.
+MATERIAL_WORDS: frozenset[str] = frozenset(_words(
+    "쇠 철 pe pp ps 금속 비닐 스텐 유리 종이 스티로폼 알루미늄 플라스틱 스테인레스 스테인리스"
+))
+
+#: What may stand between two item names when the user lists several items ("A랑 B", "A, B").
+CONJUNCTIONS: frozenset[str] = frozenset(_words(
+    "과 나 도 또 랑 및 와 과요 또는 랑요 와요 이나 이랑 하고 혹은 그리고 이나요 이랑요 하고요 그리고요"
+))
+
+#: Nouns of question noise: never worth a fuzzy guess.
+STOPWORDS: frozenset[str] = frozenset(_words(
+    "개 거 것 곳 그 날 다 데 등 때 뭐 밖 법 속 안 옆 위 이 저 집 통 같이 경우 궁금 그거 그것 그냥 내일 "
+    "동네 무엇 문의 물건 방법 배출 봉투 분리 사진 수거 아래 안에 어디 예요 오늘 요령 요일 용기 우리 이거 "
+    "이건 이것 이런 인데 재질 저거 저건 저것 저런 전부 정도 제품 종류 주택 질문 처리 함께 혹시 같은데 "
+    "되나요 박스안 버려도 버려요 버리기 수거일 수거함 쓰레기 아파트 어디에 어떻게 이것들 이런거 이에요 "
+    "재활용 궁금해요 배출방법 버리는법 분리배출 분리수거 종량제에 처리방법 버리는방법 안녕하세요"
+))

@@ -1,0 +1,104 @@
+"""The ``rag`` stage: analysed items → the rules that apply to them, and the answer model's context.
+
+A pure async handler (no Kafka, no faust, no settings): the generic binding calls
+``await lookup(msg, catalog=catalog)`` with the catalogue loaded once at worker start.
+
+For each analysed item:
+
+- ``item_id`` in the catalogue → its document (match ``exact``, or the analysis's own alias/fuzzy);
+- otherwise the resolver reads the item's name, then name + description, then (single item) the
+  question → an item (``alias``/``fuzzy``) or only a category (``category``);
+- the state is the analysis's, with fields it left unknown filled from condition words in the question
+  (single-item queries only: with several items nobody knows which item "깨진" was about).
+
+When the analysis asks for clarification, or found no item, the message passes through with empty
+guidance and the answer stage asks the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from streams.contracts import AnalysedQuery, DetectedItem, ItemGuidance, ItemState, MatchKind, RuleContext
+from streams.rules import RulesCatalog
+from streams.rules.render import render_context
+
+__all__ = ["lookup", "merge_state"]
+
+logger = logging.getLogger(__name__)
+
+
+def merge_state(primary: ItemState, fallback: ItemState) -> ItemState:
+    """``primary``'s known fields, with its unknown fields taken from ``fallback``."""
+    extra = {k: v for k, v in fallback.known().items() if k not in primary.known()}
+    return primary.model_copy(update=extra) if extra else primary
+
+
+def _guide(item: DetectedItem, state: ItemState, question: str | None, catalog: RulesCatalog,
+           warnings: list[str]) -> ItemGuidance:
+    if item.item_id and item.item_id in catalog:
+        match: MatchKind = item.match if item.match in ("exact", "alias", "fuzzy") else "exact"
+        return catalog.apply(item.item_id, state, match=match)
+    texts = [item.name, f"{item.name} {item.description}".strip()]
+    if question:
+        texts.append(question)
+    hint: str | None = None
+    for text in dict.fromkeys(texts):
+        res = catalog.resolve(text)
+        best = res.best
+        if best is not None and best.item_id and not res.ambiguous:
+            disagrees = item.official_category and best.official_category != item.official_category
+            if disagrees and best.match == "fuzzy":
+                warnings.append(f"rag: '{item.name}' looked like {best.name} ({best.official_category}), "
+                                f"but the analysis said {item.official_category}; answered by category")
+                break
+            return catalog.apply(best.item_id, state, match="fuzzy" if best.match == "fuzzy" else "alias")
+        hint = hint or res.category_hint
+    category = item.official_category or hint
+    if category:
+        return catalog.apply_category(category, state)
+    warnings.append(f"rag: no rule and no category for '{item.name}'")
+    return ItemGuidance(item_id=None, name=item.name, official_category=None, match="none")
+
+
+async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog) -> RuleContext:
+    """Select the rules for every analysed item and build the answer model's context.
+
+    Args:
+        msg: The gpt5 stage's output.
+        catalog: The loaded rules catalogue (shared, immutable).
+
+    Returns:
+        The RuleContext for the gpt4o stage, with the envelope and bookkeeping copied forward.
+    """
+    started = time.perf_counter()
+    analysis = msg.analysis
+    warnings = list(msg.warnings)
+    guidance: list[ItemGuidance] = []
+    states: list[ItemState] = []
+    if analysis.items and not analysis.needs_clarification:
+        single = len(analysis.items) == 1
+        asked = catalog.resolve(msg.question).state if single else ItemState()
+        for item in analysis.items:
+            state = merge_state(item.state, asked)
+            guidance.append(_guide(item, state, msg.question if single else None, catalog, warnings))
+            states.append(state)
+    context = render_context(guidance, version=catalog.version, states=states)
+    elapsed = round((time.perf_counter() - started) * 1000, 3)
+    logger.debug("rag: %d item(s) for query %s in %.2f ms", len(guidance), msg.envelope.query_id, elapsed)
+    return RuleContext(
+        envelope=msg.envelope,
+        question=msg.question,
+        timings_ms={**msg.timings_ms, "rag": elapsed},
+        provider=msg.provider,
+        usage=msg.usage,
+        degraded=msg.degraded,
+        warnings=warnings,
+        image=msg.image,
+        analysis=analysis,
+        guidance=guidance,
+        context=context,
+        rules_version=catalog.version,
+        use_cache=msg.use_cache,
+    )

@@ -1,0 +1,89 @@
+"""The offline provider: text-only analysis and the deterministic Korean answer."""
+
+from __future__ import annotations
+
+from streams.contracts import DetectedItem, VisionAnalysis
+from streams.offline import ASK_NAME, PHOTO_NOT_ANALYSED, analyse_text, write_answer
+from streams.rules import RulesCatalog
+from streams.stages.rag import lookup
+from tests.unit.rules.test_rag import make_query
+
+
+async def answer(catalog: RulesCatalog, question: str, *, image: bool = False) -> str:
+    ctx = await lookup(make_query(question, [], analysis=analyse_text(question, catalog)), catalog=catalog)
+    return write_answer(ctx, image_attached=image)
+
+
+class TestAnalyseText:
+    def test_named_item(self, catalog: RulesCatalog) -> None:
+        a = analyse_text("뚜껑 닫힌 생수병은 어떻게 버려요?", catalog)
+        assert not a.saw_image and a.method == "text" and not a.needs_clarification
+        (item,) = a.items
+        assert item.item_id == "water_pet_bottle" and item.match == "exact" and item.confidence == 1.0
+        assert item.state.lid == "closed" and a.confidence == 1.0
+
+    def test_fuzzy_confidence_is_the_score(self, catalog: RulesCatalog) -> None:
+        (item,) = analyse_text("패트병", catalog).items
+        assert item.match == "fuzzy" and 0.7 < item.confidence < 0.9
+
+    def test_no_item_asks_for_the_name(self, catalog: RulesCatalog) -> None:
+        a = analyse_text("이거 어떻게 버려요?", catalog)
+        assert a.needs_clarification and a.items == [] and a.clarification is not None
+        assert "이름" in a.clarification.question
+
+    def test_ambiguous_lists_the_candidates(self, catalog: RulesCatalog) -> None:
+        a = analyse_text("장갑 어디에 버려요", catalog)
+        assert a.needs_clarification and a.clarification is not None
+        ids = {c.item_id for c in a.clarification.candidates}
+        assert {"rubber_gloves", "vinyl_gloves"} <= ids
+        assert "고무장갑" in a.clarification.question
+
+    def test_category_only(self, catalog: RulesCatalog) -> None:
+        (item,) = analyse_text("플라스틱 용기 같은데", catalog).items
+        assert item.item_id is None and item.match == "category" and item.official_category == "플라스틱류"
+
+    def test_several_items(self, catalog: RulesCatalog) -> None:
+        a = analyse_text("생수병이랑 우유팩 어떻게 버려요", catalog)
+        assert [i.item_id for i in a.items] == ["water_pet_bottle", "milk_carton"]
+
+
+class TestWriteAnswer:
+    async def test_category_and_channel_first(self, catalog: RulesCatalog) -> None:
+        text = await answer(catalog, "생수병 어떻게 버려요?")
+        assert text.startswith("생수병은 무색페트병으로 분리배출합니다.")
+        assert "\n1. " in text and PHOTO_NOT_ANALYSED not in text
+
+    async def test_not_recyclable_is_said_plainly(self, catalog: RulesCatalog) -> None:
+        text = await answer(catalog, "영수증은 종이로 버리나요?")
+        assert text.startswith("영수증은 재활용되지 않습니다.")
+
+    async def test_state_changes_the_answer(self, catalog: RulesCatalog) -> None:
+        text = await answer(catalog, "기름 묻은 피자박스")
+        assert text.startswith("피자 박스는 재활용되지 않습니다. 일반종량제폐기물로 버립니다.")
+
+    async def test_photo_not_analysed_is_one_sentence(self, catalog: RulesCatalog) -> None:
+        text = await answer(catalog, "우유팩", image=True)
+        assert text.splitlines()[0] == PHOTO_NOT_ANALYSED and text.count("사진") == 1
+
+    async def test_photo_sentence_only_when_no_model_looked(self, catalog: RulesCatalog) -> None:
+        seen = VisionAnalysis(items=[DetectedItem(item_id="milk_carton", name="우유팩")], saw_image=True)
+        ctx = await lookup(make_query("이거요", [], analysis=seen), catalog=catalog)
+        assert PHOTO_NOT_ANALYSED not in write_answer(ctx, image_attached=True)
+
+    async def test_clarification(self, catalog: RulesCatalog) -> None:
+        assert await answer(catalog, "이거 어떻게 버려요?") == ASK_NAME
+        text = await answer(catalog, "이거 어떻게 버려요?", image=True)
+        assert text.splitlines() == [PHOTO_NOT_ANALYSED, ASK_NAME]
+
+    async def test_fuzzy_match_is_announced(self, catalog: RulesCatalog) -> None:
+        text = await answer(catalog, "패트병 버리는 법")
+        assert text.startswith("질문하신 물건을 '생수병'으로 알아듣고 안내합니다.")
+
+    async def test_category_level_answer(self, catalog: RulesCatalog) -> None:
+        text = await answer(catalog, "플라스틱 용기 같은데")
+        assert "플라스틱류로 보여" in text and "물건 이름을 알려 주시면" in text
+
+    async def test_several_items_get_a_section_each(self, catalog: RulesCatalog) -> None:
+        text = await answer(catalog, "생수병이랑 우유팩")
+        assert "2가지" in text and "[1] 생수병" in text and "[2] 우유팩" in text
+        assert "우유팩은 종이팩으로 분리배출합니다." in text
