@@ -13,6 +13,7 @@ instance); hints make our own schemas' values meaningful:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -56,12 +57,37 @@ def vision_hints(system: str, user: str) -> dict[str, Any]:
             chosen.append((item_id, name.strip(), cat.strip()))
     confidence = 0.92
     if not chosen and catalogue:
+        # No exact name: read the question with the project's own resolver (aliases, particles,
+        # typos), the way a vision model would recognise a 페트병 it was asked about.
+        best = _resolver_pick(match.group(1) if match else user, {c[0]: c for c in catalogue})
+        if best is not None:
+            chosen, confidence = [best], 0.85
+    if not chosen and catalogue:
         # No name in the question: a plausible default (a plastic item if there is one).
         default = next((c for c in catalogue if c[2].strip() == "플라스틱류"), catalogue[0])
         chosen, confidence = [(default[0], default[1].strip(), default[2].strip())], 0.6
     items = [{"item_id": i, "name": n, "official_category": c, "waste_category": c, "subcategory": None,
               "description": f"사진 속 {n}", "confidence": confidence} for i, n, c in chosen]
     return {"items": items, "confidence": confidence, "clarification_question": None}
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog() -> Any:
+    from streams.rules import RulesCatalog
+    from streams.settings import default_rules_dir
+
+    return RulesCatalog.load(default_rules_dir(), warm=False)
+
+
+def _resolver_pick(question: str, listed: dict[str, tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    try:
+        found = _catalog().resolve(question).best
+    except Exception:  # the fake must answer even without a readable catalogue
+        return None
+    if found is None or found.item_id not in listed:
+        return None
+    item_id, name, category = listed[found.item_id]
+    return item_id, name.strip(), category.strip()
 
 
 def answer_text(user: str) -> str:
@@ -77,7 +103,9 @@ def answer_text(user: str) -> str:
         lines.append(f"배출 장소: {channels[0].strip()}.")
     rules = _RULES.search(user)
     if rules:
-        lines += [ln.strip() for ln in rules.group(1).splitlines() if ln.strip()][:6]
+        # The numbered steps of the rules block, without its headers and [rule id] tags.
+        steps = [re.sub(r"\s*\[[^\]]+\]", "", ln).strip() for ln in rules.group(1).splitlines()]
+        lines += [ln for ln in steps if re.match(r"^\d+\.", ln)][:6]
     return "\n".join(lines) or "분리배출 규칙에 따라 배출해 주세요."
 
 
