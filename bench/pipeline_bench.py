@@ -93,6 +93,8 @@ async def _cache(args: argparse.Namespace, tmp: Path) -> None:
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
         task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.02)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             while (await client.get("/readyz")).status_code != 200:
                 await asyncio.sleep(0.05)

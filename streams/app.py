@@ -103,8 +103,7 @@ def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: 
     app.conf.bunri_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # type: ignore[attr-defined]
     out_topics = {key: topic_name(kafka, key) for key in BASE_NAMES}
     for binding in bindings:
-        concurrency = settings.worker.concurrency or 1
-        _register_agent(app, binding, topic_name(kafka, binding.name), out_topics, concurrency)
+        _register_agent(app, binding, topic_name(kafka, binding.name), out_topics, binding.concurrency)
     _register_health(app)
     return app
 

@@ -73,6 +73,7 @@ class StageBinding:
     name: str
     in_model: type[BaseModel]
     handler: Handler
+    concurrency: int = 1  # messages in flight for this stage in one worker
     max_backoff_s: float = 2.0
     clock: Callable[[], datetime] = c.utcnow
     stats: dict[str, int] = field(default_factory=lambda: {"ok": 0, "dead_letter": 0, "timeout": 0, "retried": 0})

@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 CACHE_PREFIX = "cache/"
 ANALYSIS = "analysis"
 ANSWERS = "answers"
+UPLOADS = "uploads"  # sha256 of the raw upload (+ normalisation settings) -> PreparedImage
 NO_IMAGE = "noimage"
 _NAMESPACE = re.compile(r"[a-z0-9_-]{1,40}")
 _KEY = re.compile(r"[0-9a-f]{16,128}")

@@ -18,7 +18,7 @@ from streams.app import BunriApp, create_app, readiness
 from streams.broker import ensure_topics
 from streams.errors import BrokerUnavailable
 from streams.settings import Settings
-from streams.wiring import Resources, build_bindings, stage_concurrency
+from streams.wiring import Resources, build_bindings
 
 __all__ = ["running_stages", "wait_for_signal"]
 
@@ -34,10 +34,6 @@ async def running_stages(
     if not settings.bootstrap:
         raise BrokerUnavailable("no Kafka bootstrap address (set KAFKA_BOOTSTRAP or use `bunri serve`)")
     await ensure_topics(settings.bootstrap, settings.kafka)
-    if len(stages) == 1 and not settings.worker.concurrency:
-        settings = settings.model_copy(
-            update={"worker": settings.worker.model_copy(update={"concurrency": stage_concurrency(stages[0])})}
-        )
     async with Resources.open(settings, stages) as resources:
         bindings = build_bindings(resources, stages)
         name = app_id or ("bunri-" + ("all" if len(stages) > 1 else stages[0]))

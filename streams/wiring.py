@@ -16,14 +16,10 @@ from streams import contracts as c
 from streams.binding import StageBinding
 from streams.settings import STAGES, Settings
 
-__all__ = ["Resources", "build_bindings", "stage_concurrency", "STAGE_CONCURRENCY"]
+__all__ = ["Resources", "build_bindings", "STAGE_CONCURRENCY"]
 
 #: The seed's per-worker concurrency (gpt5 20, gpt4o 10, preprocess 8, rag 4).
 STAGE_CONCURRENCY = {"preprocess": 8, "gpt5": 20, "rag": 4, "gpt4o": 10}
-
-
-def stage_concurrency(stage: str) -> int:
-    return STAGE_CONCURRENCY[stage]
 
 
 @dataclass
@@ -73,7 +69,10 @@ def build_bindings(res: Resources, stages: Sequence[str]) -> list[StageBinding]:
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(STAGES)}")
-    return [_BUILDERS[stage](res) for stage in stages]
+    bindings = [_BUILDERS[stage](res) for stage in stages]
+    for binding in bindings:  # --concurrency applies to a single-stage worker; else the seed's
+        binding.concurrency = res.settings.worker.concurrency or STAGE_CONCURRENCY[binding.name]
+    return bindings
 
 
 def _preprocess(res: Resources) -> StageBinding:

@@ -18,13 +18,14 @@ removes markers with the other ``raw/`` objects after ``raw_retention_s``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from typing import Any
 
 from pydantic import ValidationError
 
-from streams.cache import ANSWERS, Cache, answer_key
+from streams.cache import ANSWERS, UPLOADS, Cache, answer_key
 from streams.contracts import Answer, ImageRef, PreparedImage, PreparedQuery, QueryRequest, Usage, utcnow
 from streams.errors import ImageTooLarge, InvalidInput, PermanentError, StoreUnavailable
 from streams.imaging import HEAD_BYTES, ImagePool, NormalisedImage, check_upload
@@ -59,7 +60,7 @@ async def prepare(
     """
     started = time.perf_counter()
     qid = str(msg.envelope.query_id)
-    image = await _prepare_image(msg.image, qid, store, pool, settings) if msg.image else None
+    image = await _prepare_image(msg.image, qid, store, cache, pool, settings) if msg.image else None
     if msg.use_cache:
         key = answer_key(image.sha256 if image else None, msg.question, rules_version, models)
         hit = await cache.get(ANSWERS, key)
@@ -83,18 +84,21 @@ def _timings(msg: QueryRequest, started: float) -> dict[str, float]:
 
 
 async def _prepare_image(
-    ref: ImageRef, qid: str, store: ObjectStore, pool: ImagePool, settings: PreprocessSettings
+    ref: ImageRef, qid: str, store: ObjectStore, cache: Cache, pool: ImagePool, settings: PreprocessSettings
 ) -> PreparedImage:
     _check_claim(ref.key, qid)
     try:
-        normalised = await _fetch_and_normalise(ref, store, pool, settings)
+        data = await _fetch(ref, store, settings)
+        prepared = await _known_upload(data, store, cache, settings)
+        if prepared is None:
+            prepared = await _store_image(await pool.run(data), store)
+            await cache.put(UPLOADS, _upload_key(data, settings), prepared.model_dump(mode="json"))
     except _AlreadyPrepared:
         return await _already_prepared(ref, store, qid)
     except PermanentError as e:
         e.stage, e.query_id = STAGE, qid
         await _discard(ref.key, store)
         raise
-    prepared = await _store_image(normalised, store)
     await store.put(ref.key + _MARKER_SUFFIX, prepared.model_dump_json().encode(), "application/json")
     await store.delete(ref.key)
     return prepared
@@ -115,9 +119,27 @@ class _AlreadyPrepared(Exception):
     """The raw upload is gone: processed already (redelivery), or never stored."""
 
 
-async def _fetch_and_normalise(
-    ref: ImageRef, store: ObjectStore, pool: ImagePool, settings: PreprocessSettings
-) -> NormalisedImage:
+def _upload_key(data: bytes, settings: PreprocessSettings) -> str:
+    # Normalisation is deterministic for given bytes and settings, so the same upload maps to
+    # the same normalised image: a repeat photo skips decoding entirely (the cache-hit path).
+    h = hashlib.sha256(data)
+    h.update(f"|{settings.max_edge}|{settings.jpeg_quality}".encode())
+    return h.hexdigest()
+
+
+async def _known_upload(data: bytes, store: ObjectStore, cache: Cache,
+                        settings: PreprocessSettings) -> PreparedImage | None:
+    known = await cache.get(UPLOADS, _upload_key(data, settings))
+    if known is None:
+        return None
+    try:
+        prepared = PreparedImage.model_validate(known)
+    except ValueError:
+        return None
+    return prepared if await store.exists(prepared.key) else None
+
+
+async def _fetch(ref: ImageRef, store: ObjectStore, settings: PreprocessSettings) -> bytes:
     if ref.size > settings.max_upload_bytes:  # the size the gateway recorded: refuse before downloading
         raise ImageTooLarge(f"upload of {ref.size} bytes exceeds the limit of {settings.max_upload_bytes}")
     try:
@@ -126,7 +148,7 @@ async def _fetch_and_normalise(
         raise _AlreadyPrepared from None
     # The gateway ran the same check; this is the worker's own guard for producers that did not.
     check_upload(data[:HEAD_BYTES], len(data), settings)
-    return await pool.run(data)
+    return data
 
 
 async def _discard(key: str, store: ObjectStore) -> None:

@@ -141,7 +141,18 @@ async def test_a_repeat_photo_and_question_is_answered_from_the_cache(  # type: 
     assert out.answer == cached.answer and out.rules_version == RULES_VERSION
     assert set(out.timings_ms) == {"gateway", "preprocess"}
     assert out.usage.calls == [] and out.usage.cost_usd == 0
-    assert pool.runs == 2  # each photo is normalised once, to know its sha256
+    assert pool.runs == 1  # the identical upload is recognised by its digest: no second decode
+
+
+async def test_a_known_upload_whose_image_was_deleted_is_normalised_again(  # type: ignore[no-untyped-def]
+    upload, prepare_kwargs, store, pool
+) -> None:
+    data = f.jpeg_small()
+    first = await prepare(make_request(image=await upload(data)), **prepare_kwargs)
+    await store.delete(first.image.key)  # type: ignore[union-attr]
+    again = await prepare(make_request(image=await upload(data)), **prepare_kwargs)
+    assert again.image == first.image and pool.runs == 2  # type: ignore[union-attr]
+    assert await store.exists(first.image.key)  # type: ignore[union-attr]
 
 
 async def test_text_only_requests_pass_straight_through(prepare_kwargs, store, pool) -> None:  # type: ignore[no-untyped-def]
