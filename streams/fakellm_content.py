@@ -105,7 +105,7 @@ def answer_text(user: str) -> str:
     if rules:
         # The numbered steps of the rules block, without its headers and [rule id] tags.
         steps = [re.sub(r"\s*\[[^\]]+\]", "", ln).strip() for ln in rules.group(1).splitlines()]
-        lines += [ln for ln in steps if re.match(r"^\d+\.", ln)][:6]
+        lines += [ln for ln in steps if re.match(r"^(\d+\.|-)\s", ln)][:6]
     return "\n".join(lines) or "분리배출 규칙에 따라 배출해 주세요."
 
 
