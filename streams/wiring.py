@@ -50,6 +50,7 @@ class Resources:
 
                 res.pool = ImagePool(settings.preprocess, workers=settings.preprocess.pool_workers)
                 stack.callback(res.pool.close)
+                await res.pool.warm()  # the first photo should not pay the pool's start-up
             if {"gpt5", "gpt4o"} & set(stages):
                 from streams.llm import make_limiters, make_models
 
