@@ -135,23 +135,33 @@ async def _handle(app: BunriApp, binding: StageBinding, stream: Any, event: Any,
     try:
         meta = MessageMeta(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key)
         outgoing = await binding.process(msg.value, meta)
-        await _send_all(app, outgoing, out_topics)
-    except Exception:
-        # Sending failed (broker gone): leave the offset unacked so it is redelivered;
-        # never ack past it. The consumer will be rebalanced or the worker restarted.
-        logger.exception("stage=%s partition=%s offset=%s could not publish; not acking",
-                         binding.name, msg.partition, msg.offset)
+        await _send_until_delivered(app, binding.name, outgoing, out_topics, msg.offset)
+    finally:
         slots.release()
-        return
-    slots.release()
     for ready in acker.done(tp, slot):
         await stream.ack(ready)
 
 
-async def _send_all(app: BunriApp, outgoing: list[Outgoing], out_topics: dict[str, str]) -> None:
-    for record in outgoing:
-        await app.producer.send_and_wait(out_topics[record.topic], record.key, record.value,
-                                         partition=None, timestamp=None, headers=None)
+async def _send_until_delivered(app: BunriApp, stage: str, outgoing: list[Outgoing], out_topics: dict[str, str],
+                                offset: int) -> None:
+    """Produce every record, retrying while the broker is away; the input is acked only after.
+
+    Giving up would mean acking a message whose output was never written (loss) or leaving a
+    hole that blocks every later ack of the partition; so keep trying, and let a rebalance or a
+    restart hand the partition to a healthy worker if this one stays cut off.
+    """
+    delay = 0.2
+    while True:
+        try:
+            for record in outgoing:
+                await app.producer.send_and_wait(out_topics[record.topic], record.key, record.value,
+                                                 partition=None, timestamp=None, headers=None)
+            return
+        except Exception as exc:  # noqa: BLE001  (any producer failure is retried the same way)
+            logger.warning("stage=%s offset=%s could not publish (%r); retrying in %.1fs",
+                           stage, offset, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _register_health(app: BunriApp) -> None:

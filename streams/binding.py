@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from streams import contracts as c
 from streams.errors import PermanentError, PipelineError, TransientError
+from streams.topics import NEXT
 
 __all__ = ["Outgoing", "StageBinding", "MessageMeta"]
 
@@ -119,7 +120,11 @@ class StageBinding:
                 logger.exception("stage=%s query=%s unexpected error", self.name, env.query_id)
                 return self._dead_letter(raw, meta, "internal", exc, env.query_id)
         inherited = getattr(msg, "timings_ms", {})
-        return [self._route(out, env, attempt, inherited, (time.perf_counter() - started) * 1000)]
+        try:
+            return [self._route(out, env, attempt, inherited, (time.perf_counter() - started) * 1000)]
+        except Exception as exc:  # a handler returned something unroutable: a bug, dead-letter it
+            logger.exception("stage=%s query=%s returned an unroutable result", self.name, env.query_id)
+            return self._dead_letter(raw, meta, "internal", exc, env.query_id)
 
     async def _call(self, msg: BaseModel, env: c.Envelope) -> BaseModel:
         left = (env.deadline - self.clock()).total_seconds()
@@ -131,8 +136,8 @@ class StageBinding:
     def _route(self, out: BaseModel, env: c.Envelope, attempt: int, inherited: dict[str, float],
                elapsed_ms: float) -> Outgoing:
         topic = _ROUTES.get(type(out))
-        if topic is None:
-            raise TypeError(f"stage {self.name} returned {type(out).__name__}, which has no topic")
+        if topic not in (NEXT.get(self.name), "reply"):  # never loop back or skip a stage
+            raise TypeError(f"stage {self.name} returned {type(out).__name__}, which it may not publish")
         # Earlier stages' timings travel forward even if a handler built its output afresh.
         timings = {**inherited, **getattr(out, "timings_ms", {}), self.name: round(elapsed_ms, 2)}
         update: dict[str, Any] = {"timings_ms": timings}

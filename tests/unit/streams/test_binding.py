@@ -125,3 +125,13 @@ def test_acker_keeps_partitions_apart() -> None:
     a0, b0 = acker.track("a", "a0"), acker.track("b", "b0")
     a1 = acker.track("a", "a1")
     assert acker.done("a", a1) == [] and acker.done("b", b0) == ["b0"] and acker.done("a", a0) == ["a0", "a1"]
+
+
+async def test_an_unroutable_result_is_dead_lettered() -> None:
+    async def wrong(msg: c.PreparedQuery) -> c.PreparedQuery:
+        return msg  # the stage's own input type: no topic takes it from this stage
+
+    binding = StageBinding("gpt5", c.PreparedQuery, wrong)
+    outs = await binding.process(_prepared().model_dump_json().encode(), META)
+    assert [o.topic for o in outs] == ["dead_letter", "reply"]  # not back onto q.gpt5 (a loop)
+    assert c.DeadLetter.model_validate_json(outs[0].value).reason == "internal"
