@@ -40,36 +40,42 @@ async def sweep_forever(settings: Settings) -> None:
 
 
 async def run_scheduler(settings: Settings, *, once: bool = False, web_port: int | None = None) -> None:
-    """Run the sweep as a Faust timer (with /healthz and /readyz), or once."""
+    """Run the sweep as a Faust timer (with /healthz, /readyz and /stats), or once."""
     if once:
         print(await sweep_once(settings))  # noqa: T201
         return
-    import faust
-
+    from streams.app import create_app
+    from streams.broker import ensure_topics
     from streams.runtime import wait_for_signal
+    from streams.topics import topic_name
 
-    app = faust.App(
-        f"{settings.kafka.topic_prefix}bunri-scheduler",
-        broker=f"kafka://{settings.bootstrap or '127.0.0.1:9092'}",
-        web_enabled=web_port is not None, web_port=web_port or 6066, web_bind=settings.worker.web_host,
-        topic_allow_declare=False, topic_disable_leader=True, store="memory://",
-    )
-    last: dict[str, Any] = {"report": None}
+    await ensure_topics(settings.bootstrap or "", settings.kafka)
+    app = create_app(settings, [], app_id="bunri-scheduler", web_port=web_port)
+    state: dict[str, Any] = {"last_sweep": None, "dead_letters": {}}
 
     @app.timer(settings.preprocess.sweep_interval_s)
     async def periodic_sweep() -> None:
         try:
-            last["report"] = str(await sweep_once(settings))
-        except Exception:
+            state["last_sweep"] = str(await sweep_once(settings))
+        except Exception:  # a failed sweep must not stop the next one
             logger.exception("sweep failed")
 
-    @app.page("/healthz")
-    async def healthz(web: Any, request: Any) -> Any:
-        return web.json({"status": "ok"})
+    # A faust app needs a subscription to run its timers; the dead-letter count per reason is
+    # also what an operator wants next to the sweep (GET /stats).
+    dead = app.topic(topic_name(settings.kafka, "dead_letter"), value_serializer="raw", key_serializer="raw")
 
-    @app.page("/readyz")
-    async def readyz(web: Any, request: Any) -> Any:
-        return web.json({"ready": True, "last_sweep": last["report"]})
+    @app.agent(dead, name="bunri.dead_letter_count")
+    async def count_dead_letters(stream: Any) -> None:
+        async for value in stream:
+            try:
+                reason = c.DeadLetter.model_validate_json(value).reason
+            except ValueError:
+                reason = "unreadable"
+            state["dead_letters"][reason] = state["dead_letters"].get(reason, 0) + 1
+
+    @app.page("/stats")
+    async def stats(web: Any, request: Any) -> Any:
+        return web.json(state)
 
     app.finalize()
     await app.start()
