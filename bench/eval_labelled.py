@@ -2,10 +2,14 @@
 
 Usage::
 
-    .venv/bin/python bench/eval_labelled.py [--rules-dir rules] [--labelled tests/data/labelled] [--all]
+    .venv/bin/python bench/eval_labelled.py [PATH_OR_GLOB ...] [--rules-dir rules] [--all]
+    .venv/bin/python bench/eval_labelled.py tests/data/heldout/heldout.jsonl
+    .venv/bin/python bench/eval_labelled.py 'tests/data/labelled/a_*.jsonl'
 
-Prints the per-category table (by the first accepted category), the overall accuracy, and the
-misclassified questions with what the offline path answered (``--all`` also lists the right ones).
+Each argument is a directory (all its ``*.jsonl``), a file, or a glob; the default is
+``tests/data/labelled``. Prints the per-category table (by the first accepted category), the overall
+accuracy, and the misclassified questions with what the offline path answered (``--all`` also lists
+the right ones).
 """
 
 from __future__ import annotations
@@ -19,22 +23,29 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from streams.rules import RulesCatalog  # noqa: E402
-from streams.rules.evaluate import evaluate, load_labelled  # noqa: E402
+from streams.rules.evaluate import evaluate, labelled_files, load_labelled  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules-dir", type=Path, default=ROOT / "rules")
-    parser.add_argument("--labelled", type=Path, default=ROOT / "tests" / "data" / "labelled")
+    parser.add_argument("paths", nargs="*", metavar="PATH_OR_GLOB",
+                        help="directory, .jsonl file or glob (default: tests/data/labelled)")
+    parser.add_argument("--labelled", type=Path, help=argparse.SUPPRESS)  # the old spelling
     parser.add_argument("--all", action="store_true", help="also list the questions answered right")
     args = parser.parse_args(argv)
     out = sys.stdout.write
     catalog = RulesCatalog.load(args.rules_dir)
-    cases = load_labelled(args.labelled)
+    paths = [*args.paths, *([args.labelled] if args.labelled else [])] or [ROOT / "tests" / "data" / "labelled"]
+    files = [f for p in paths for f in labelled_files(p)]
+    if not files:
+        parser.error(f"no .jsonl files match {', '.join(map(str, paths))}")
+    cases = [c for f in dict.fromkeys(files) for c in load_labelled(f)]
     started = time.perf_counter()
     report = evaluate(catalog, cases)
     elapsed = time.perf_counter() - started
-    out(f"rules {catalog.version}: {len(catalog.items)} items; {len(cases)} labelled questions\n\n")
+    out(f"rules {catalog.version}: {len(catalog.items)} items; {len(cases)} questions from "
+        f"{', '.join(str(f.relative_to(ROOT) if f.is_relative_to(ROOT) else f) for f in dict.fromkeys(files))}\n\n")
     out(report.table() + "\n\n")
     wrong = report.wrong()
     out(f"misclassified: {len(wrong)}\n")

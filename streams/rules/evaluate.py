@@ -15,7 +15,7 @@ from pathlib import Path
 
 from streams.rules.catalog import RulesCatalog
 
-__all__ = ["Labelled", "Outcome", "Report", "evaluate", "load_labelled"]
+__all__ = ["Labelled", "Outcome", "Report", "evaluate", "labelled_files", "load_labelled"]
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,21 @@ class Report:
         return "\n".join(lines)
 
 
-def load_labelled(directory: Path) -> list[Labelled]:
-    """Every labelled question in ``directory/*.jsonl`` (blank lines skipped)."""
+def labelled_files(where: Path | str) -> list[Path]:
+    """The ``.jsonl`` files named by a directory (all its ``*.jsonl``), a file, or a glob pattern."""
+    path = Path(where)
+    if path.is_dir():
+        return sorted(path.glob("*.jsonl"))
+    if path.is_file():
+        return [path]
+    anchor = Path(path.anchor) if path.is_absolute() else Path()
+    return sorted(anchor.glob(str(path.relative_to(anchor)))) if path.parts else []
+
+
+def load_labelled(where: Path | str) -> list[Labelled]:
+    """Every labelled question in a directory's ``*.jsonl``, one file, or a glob (blank lines skipped)."""
     cases: list[Labelled] = []
-    for file in sorted(directory.glob("*.jsonl")):
+    for file in labelled_files(where):
         for line in file.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)

@@ -96,6 +96,7 @@ def test_kill_9_of_a_stage_worker_loses_nothing(cluster: tuple[Settings, dict[st
     assert len(replies) == 60 and len(answered) == 60  # every accepted query: one reply, no loss
     assert survivor.partitions() == 6  # the survivor took over all of q.gpt4o's partitions
     assert failover_s < 30, f"failover took {failover_s:.1f}s"
+    print(f"kill -9 failover: all 60 answered {failover_s:.1f}s after the kill")  # noqa: T201
 
 
 async def _run(settings: Settings, victim: Worker, n: int) -> tuple[list[c.Answer | c.Failure], float]:
