@@ -26,6 +26,10 @@ from streams.rules import RulesCatalog  # noqa: E402
 from streams.rules.evaluate import evaluate, labelled_files, load_labelled  # noqa: E402
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules-dir", type=Path, default=ROOT / "rules")
@@ -36,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = sys.stdout.write
     catalog = RulesCatalog.load(args.rules_dir)
-    paths = [*args.paths, *([args.labelled] if args.labelled else [])] or [ROOT / "tests" / "data" / "labelled"]
+    paths = [*args.paths, *([args.labelled] if args.labelled else [])]
+    paths = paths or [ROOT / "tests" / "data" / "labelled"]
     files = [f for p in paths for f in labelled_files(p)]
     if not files:
         parser.error(f"no .jsonl files match {', '.join(map(str, paths))}")
@@ -45,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     report = evaluate(catalog, cases)
     elapsed = time.perf_counter() - started
     out(f"rules {catalog.version}: {len(catalog.items)} items; {len(cases)} questions from "
-        f"{', '.join(str(f.relative_to(ROOT) if f.is_relative_to(ROOT) else f) for f in dict.fromkeys(files))}\n\n")
+        f"{', '.join(_shown(f) for f in dict.fromkeys(files))}\n\n")
     out(report.table() + "\n\n")
     wrong = report.wrong()
     out(f"misclassified: {len(wrong)}\n")

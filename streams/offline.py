@@ -69,7 +69,7 @@ def analyse_text(question: str, catalog: RulesCatalog) -> VisionAnalysis:
             name = top.name
         items.append(DetectedItem(
             item_id=top.item_id, name=name, official_category=top.official_category,  # type: ignore[arg-type]
-            state=res.state, description=f"질문 글에서 찾은 말: '{mention.text}'",
+            state=res.state_for(top.official_category), description=f"질문 글에서 찾은 말: '{mention.text}'",
             confidence=round(top.score, 3), match=top.match))
     return VisionAnalysis(items=items, confidence=items[0].confidence, saw_image=False, method="text",
                           notes=[_NOTE])

@@ -14,7 +14,7 @@ from typing import Any
 from streams.rules.index import Entry
 from streams.rules.states import StateSpan
 from streams.rules.text import compact
-from streams.rules.vocab import CONJUNCTIONS, MATERIAL_WORDS
+from streams.rules.vocab import CATEGORY_WORDS, CONJUNCTIONS, MATERIAL_WORDS
 
 __all__ = ["Hit", "TextContext"]
 
@@ -23,12 +23,16 @@ _DISPOSE = (r"(?:버리|버려|버릴|버린|넣|내놓|내놔|내도|배출|분
             r"|되나|돼)")
 _DEST = (rf"(?:(?:에다가?|에)(?=[^.?!]{{0,12}}?{_DISPOSE})"
          r"|(?:으로|로)(?!\s*(?:된|만든|만들|되어|돼|제작|이루어)))")
-_ASK = r"\s*(?:인가|인지|이죠|죠|일까|이냐|냐|인거|인건|맞|아니|아닌|되나|돼|가능|이라던데|라던데)"
+_ASK = r"\s*(?:인가|인지|이죠|죠|일까|이냐|냐|인거|인건|맞|아니|아닌|아님|되나|돼|가능|이라던데|라던데)"
 # After a category word: where the user thinks it goes or what they ask ("플라스틱에", "비닐인가요").
-_GUESS_CATEGORY = re.compile(rf"^(?:류|쓰레기|통|함|수거함|봉투|봉지|마대)?(?:{_DEST}|{_ASK})")
+# "투명페트병 수거함에 넣어요?": the bin may be written as a word of its own.
+_BIN = r"(?:류|쓰레기|통|함|수거함|봉투|봉지|마대|\s+(?:수거함|수거통|분리수거함|전용\s*수거함|쓰레기통))?"
+_GUESS_CATEGORY = re.compile(rf"^{_BIN}(?:{_DEST}|{_ASK})")
+# "복숭아씨 음쓰?": a category word closing the question is the user's guess at the answer.
+_GUESS_CLOSING = re.compile(r"^\s*[?？]")
 # After an item name, also a plain statement ("음식물쓰레기예요?") offers it as the answer, not the item.
 _GUESS_ITEM = re.compile(
-    rf"^(?:류|쓰레기|통|함|수거함|봉투|봉지|마대)?(?:{_DEST}|(?:이|가)?{_ASK}|이에요|예요|에요|이야|야|이요|이냐)")
+    rf"^{_BIN}(?:{_DEST}|(?:이|가)?{_ASK}|이에요|예요|에요|이야|야|이요|이냐)")
 # The name is part of, content of, or a companion to the thing asked about ("펌프 달린", "고기 담았던",
 # "우유팩이랑 같이").
 _DEPENDENT = re.compile(
@@ -38,7 +42,11 @@ _DEPENDENT = re.compile(
 _EXCLUDED = re.compile(r"^(?:은|는|이|가)?\s*(?:말고|아니고|대신|빼고)")  # "생수병 말고 유리병은?"
 _MODIFIER = re.compile(r"^(?:용|\s*전용)(?:\s|[가-힣])")  # "전자레인지용 용기": a use, not the item
 _CONNECTIVE = frozenset({"고", "어서", "아서", "서", "어", "아", "며", "면서"})
+# "유리병 씻어서 버리는": preparing the thing itself, not removing something from it ("흙 털고").
+_SELF_VERBS = frozenset({"씻", "헹구", "닦", "비우", "말리", "접", "펴", "누르", "찌그러뜨리", "묶", "구기"})
 _LIST_PUNCT = frozenset(",/&+·、")
+_CATEGORY_KEYS = frozenset(compact(w) for words in CATEGORY_WORDS.values() for w in words)
+_NOUNISH = ("NN", "SL", "SN", "SH", "XSN", "XPN", "XR")
 _MATERIAL_LINK = frozenset({"", "로된", "으로된", "재질", "재질의", "의", "로만든", "으로만든"})
 
 
@@ -107,7 +115,16 @@ class TextContext:
     def is_guess(self, hit: Hit) -> bool:
         """The name is where the user thinks it goes, or what they ask it is ("…음식물쓰레기예요?")."""
         pattern = _GUESS_ITEM if hit.is_item else _GUESS_CATEGORY
-        return bool(pattern.match(self.after(hit)))
+        after = self.after(hit)
+        if pattern.match(after):
+            return True
+        # Only a category word closing the question: "복숭아씨 음쓰?" asks about the 복숭아씨.
+        closing = bool(_GUESS_CLOSING.match(after)) and hit.start > 0
+        return closing and self.comp[hit.start:hit.end] in _CATEGORY_KEYS
+
+    def is_offered(self, hit: Hit) -> bool:
+        """The name is offered as the answer ("…비닐이에요?"), whatever kind of name it is."""
+        return bool(_GUESS_ITEM.match(self.after(hit)))
 
     def is_modifier(self, hit: Hit) -> bool:
         """What the thing is for ("전자레인지용"), or what the user rules out ("생수병 말고")."""
@@ -122,7 +139,7 @@ class TextContext:
         rest = [t for t in self.tokens if t.start >= end and not t.tag.startswith("J")]
         # "흙 털고 어디에": the name is what a preceding action is done to.
         return (len(rest) >= 2 and rest[0].start - end <= 2 and rest[0].tag.startswith(("VV", "VX"))
-                and rest[1].tag == "EC" and rest[1].form in _CONNECTIVE)
+                and rest[0].form not in _SELF_VERBS and rest[1].tag == "EC" and rest[1].form in _CONNECTIVE)
 
     def joined(self, prev: Hit, nxt: Hit) -> bool:
         """Two names are separate items when only a list connective stands between them."""
@@ -134,6 +151,22 @@ class TextContext:
         if any(ch in _LIST_PUNCT for ch in between):
             return True
         return compact(between) in CONJUNCTIONS
+
+    def same_phrase(self, prev: Hit, nxt: Hit) -> bool:
+        """Only nouns (or nothing) stand between two names: one noun phrase ("TV 포장 스티로폼")."""
+        a, b = self.cmap[prev.end - 1] + 1, self.cmap[nxt.start]
+        if a >= b:
+            return True
+        if any(ch in _LIST_PUNCT for ch in self.norm[a:b]):
+            return False
+        if any(s < b and e > a for s, e, _ in self.state_spans):
+            return False
+        return all(t.tag.startswith(_NOUNISH) for t in self.tokens if t.start < b and t.start + t.len > a)
+
+    def ends_noun(self, hit: Hit) -> bool:
+        """No noun is glued to the end of the name ("비닐창": the 비닐 is what the 창 is made of)."""
+        end = self.cmap[hit.end - 1] + 1
+        return not any(t.start == end and t.tag.startswith(_NOUNISH) for t in self.tokens)
 
     def material_before(self, hit: Hit, cat_hits: list[Hit]) -> str | None:
         """The category of a material word right before the name ("유리 반찬통" → 유리병), if any."""

@@ -11,8 +11,14 @@ How a question is read:
 
    - a name offered as the destination or the answer ("…음식물쓰레기예요?", "…캔이랑 같이 버려요?")
      or named as a part or content ("펌프 달린", "고기 담았던") gives way to another named item;
+   - within one noun phrase the last noun is the thing and the names before it say what it held
+     ("TV 포장 스티로폼" → 스티로폼), unless modifier + head is a name of its own ("삼다수 빈병" →
+     삼다수병); see :mod:`streams.rules.phrases`;
    - names joined by "랑/하고/와/," are several items; otherwise the strongest match wins, and on a tie
      the last one, which in Korean is the head ("택배 상자에 붙은 송장" → 송장).
+
+The state is settled against the resolved item's material: "기름 묻은" is residue on a can and
+contamination on a pizza box (:func:`streams.rules.states.settle`).
 
 Never a confident wrong item: a key shared by items of different categories, or a material word that
 contradicts the item ("유리 반찬통"), makes the resolution ambiguous; an unknown item yields a
@@ -23,7 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from streams.contracts import ItemState
@@ -31,7 +37,8 @@ from streams.rules.context import Hit, TextContext
 from streams.rules.index import NameIndex
 from streams.rules.matching import FuzzyIndex, exact_hits, extend_heads, gap_hits, select
 from streams.rules.model import CategoryDoc, ItemDoc
-from streams.rules.states import extract_state
+from streams.rules.phrases import containers, is_thing, phrase_heads
+from streams.rules.states import read_state, settle
 from streams.rules.text import compact, compact_with_map, normalize
 from streams.rules.vocab import CATEGORY_WORDS, MATERIAL_WORDS
 
@@ -117,6 +124,11 @@ class Resolution:
     ambiguous: bool
     needs_clarification: bool
     mentions: tuple[Mention, ...] = ()
+    washable: bool = False  # the only contamination read is a stain that rinses off hard materials
+
+    def state_for(self, category: str | None) -> ItemState:
+        """The state as it applies to an item of ``category`` (``state`` is settled for the best one)."""
+        return settle(self.state, category, washable=self.washable)
 
     @property
     def best(self) -> Candidate | None:
@@ -142,20 +154,25 @@ class Resolver:
     def resolve(self, text: str) -> Resolution:
         """Read ``text``; see the module docstring for the steps."""
         norm = normalize(text)[:MAX_TEXT]
-        state, spans = extract_state(norm)
+        reading = read_state(norm)
         comp, cmap = compact_with_map(norm)
-        ctx = TextContext(norm, comp, cmap, spans, _kiwi().tokenize(norm))
+        ctx = TextContext(norm, comp, cmap, reading.spans, _kiwi().tokenize(norm))
         found, soft = exact_hits(self.index, ctx)
         hits = select(found)
         hits = gap_hits(self.index, self.fuzzy, ctx, hits)
         hits = extend_heads(self.index, self.fuzzy, ctx, hits)
         if not any(h.is_item for h in hits):
             hits = sorted(hits + [h for h in select(soft) if h.is_item], key=lambda h: h.start)
-        return self._decide(ctx, norm, state, hits)
+        res = self._decide(ctx, norm, reading.state, hits)
+        if not reading.washable:
+            return res
+        best = res.candidates[0].official_category if res.candidates else None
+        return replace(res, state=settle(res.state, best, washable=True), washable=True)
 
     def _decide(self, ctx: TextContext, norm: str, state: ItemState, hits: list[Hit]) -> Resolution:
         dependent = {id(h) for h in hits if ctx.is_dependent(h)}
-        hits = self._containers(ctx, hits, dependent)
+        hits = containers(self.index, ctx, hits, dependent)
+        hits = phrase_heads(self.index, ctx, hits, dependent)
         items = [h for h in hits if h.is_item and not ctx.is_modifier(h)]
         cat_hits = [h for h in hits if not h.is_item and not ctx.is_guess(h) and id(h) not in dependent]
         guess = {id(h) for h in items if ctx.is_guess(h)}
@@ -165,6 +182,8 @@ class Resolver:
         strongest = max((_tier(ctx, h) for h in unguessed), default=0)
         if free and max(_tier(ctx, h) for h in free) >= min(2, strongest):
             items = free
+        elif not free and any(is_thing(ctx, h) for h in cat_hits):
+            items = []  # "두부 담았던 플라스틱 통", "세정제 투명 통 페트병 맞나요?": the thing word names it
         else:
             items = unguessed or items[-1:]
         mentions = [self._mention(ctx, h, cat_hits) for h in self._heads(ctx, items)]
@@ -184,20 +203,6 @@ class Resolver:
         ambiguous = len(first) > 1  # "유리인지 플라스틱인지": ask rather than pick one
         return Resolution(norm, tuple(m.top for m in cat_mentions), state, next(iter(first)), ambiguous,
                           ambiguous, cat_mentions)
-
-    def _containers(self, ctx: TextContext, hits: list[Hit], dependent: set[int]) -> list[Hit]:
-        """"식용유 담았던 투명 페트병" → "식용유 페트병": a content name plus its container's name."""
-        out = list(hits)
-        for i, (content, box) in enumerate(zip(hits, hits[1:], strict=False)):
-            if id(content) not in dependent or not box.is_item:
-                continue
-            head, key = ctx.comp[content.start:content.end], ctx.comp[box.start:box.end]
-            for k in range(len(key), 0, -1):
-                entries = self.index.keys.get(head + key[-k:])
-                if entries and entries[0].item_id:
-                    out[i + 1] = Hit(box.start, box.end, entries)
-                    break
-        return out
 
     def _heads(self, ctx: TextContext, hits: list[Hit]) -> list[Hit]:
         """One hit per named item: listed items stay apart; in a compound the stronger (then last) wins."""

@@ -5,6 +5,11 @@
 earlier one already used, so each negated form ("안 깨진", "라벨 안 뗀") is listed before the plain form
 it contains. The matched spans are returned too: item names inside them ("기름" in "기름 묻은") are
 condition words, not items.
+
+What a stain means depends on the material, which is known only once the item is resolved: oil on the
+surface of a can, a glass or plastic bottle rinses off (residue: a rinse step, same bin), while oil on
+paper soaks in for good (contaminated: 종량제봉투). So "기름 묻은" is read as contamination and marked
+*washable*; :func:`settle` turns it back into residue for the materials that rinse clean.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 from streams.contracts import ItemState
 
-__all__ = ["StateSpan", "extract_state"]
+__all__ = ["RINSABLE", "StateReading", "StateSpan", "extract_state", "read_state", "settle"]
 
 
 def _alt(phrases: str) -> str:
@@ -37,6 +42,9 @@ _STICKER = _alt("스티커")
 _GAS = _WORD_START + _alt("부탄 가스|가스")
 _BATTERY = _WORD_START + _alt("배터리|밧데리|밧테리|건전지|충전지|전지")
 _STAIN = _alt("기름기|기름|식용유|오일|페인트|잉크|본드|진흙|흙|녹")
+_OIL = _alt("기름기|기름|식용유|오일")  # rinses off a hard surface, soaks into paper
+# "기름 잔뜩 밴": an adverb of degree may stand between the stain and its verb.
+_DEGREE = r"(?:\s*(?:잔뜩|많이|엄청|너무|흠뻑|듬뿍|좀|조금|약간|살짝|꽤|다|완전)\s*)?"
 _FOOD = _WORD_START + _alt(
     "내용물|음식물|음식|음료수|음료|국물|양념|소스|찌꺼기|잔여물|잔여|액체|세제|샴푸|린스|식용유|기름|우유"
     "|커피|술|간장|마요네즈|케첩|케찹|잼|꿀|크림|화장품|로션|치약|가루|밥풀|밥알|건더기|김치|반찬|과자"
@@ -54,10 +62,11 @@ class _Rule:
     pattern: re.Pattern[str]
     updates: dict[str, Any]
     soft: bool = False  # "페인트 남은 거": the noun may still be the item when nothing else is named
+    washable: bool = False  # contamination that rinses off metal, glass and plastic ("기름 묻은")
 
 
-def _r(pattern: str, *, soft: bool = False, **updates: Any) -> _Rule:
-    return _Rule(re.compile(pattern), updates, soft)
+def _r(pattern: str, *, soft: bool = False, washable: bool = False, **updates: Any) -> _Rule:
+    return _Rule(re.compile(pattern), updates, soft, washable)
 
 
 _RULES: tuple[_Rule, ...] = (
@@ -91,7 +100,9 @@ _RULES: tuple[_Rule, ...] = (
     # contamination (before residue: "기름 묻은" is contamination, "음식물 묻은" is residue)
     _r(_alt("오염 안 된|오염되지 않|오염 없는|안 더러운|더럽지 않|깨끗한|깨끗해|깨끗함"),
        contaminated=False, residue="absent"),
-    _r(_STAIN + _P + _alt("묻은|묻어|묻었|범벅|투성이|절은|절어|찌든|밴|배인|배어"), contaminated=True),
+    _r(_OIL + _P + _DEGREE + _alt("묻은|묻어|묻었"), contaminated=True, washable=True),
+    _r(_STAIN + _P + _DEGREE + _alt("묻은|묻어|묻었|범벅|투성이|절은|절어|찌든|밴|배인|배어"),
+       contaminated=True),
     _r(_FOOD + _P + _alt("밴|배인|배어|배었|스며든|스며|물든|물들|절은|절어|쩐|찌든|얼룩|착색|눌어붙은"
                          "|눌러붙은|말라붙은|굳은|굳어"), contaminated=True),
     _r(_alt("오염된|오염되어|오염돼|오염됐|오염이 심|오염 심|더러운|더러워|더럽|지저분|찌든|찌들|곰팡이|곰팡"
@@ -132,6 +143,29 @@ def _free(span: tuple[int, int], used: list[StateSpan]) -> bool:
     return all(span[1] <= a or span[0] >= b for a, b, _ in used)
 
 
+#: Categories whose containers a rinse cleans of oil: there a washable stain is residue, not contamination.
+RINSABLE = frozenset({"금속류", "유리병", "플라스틱류", "무색페트병"})
+
+
+@dataclass(frozen=True)
+class StateReading:
+    """The state read from a question, its condition-word spans, and whether every contamination word
+    was a washable one (see the module docstring)."""
+
+    state: ItemState
+    spans: list[StateSpan]
+    washable: bool = False
+
+
+def settle(state: ItemState, category: str | None, *, washable: bool) -> ItemState:
+    """The state as it applies to an item of ``category``: a washable stain on a rinsable material
+    is residue to rinse off ("기름 묻은 참치캔" → residue present), not contamination."""
+    if not washable or state.contaminated is not True or category not in RINSABLE:
+        return state
+    residue = "present" if state.residue == "unknown" else state.residue
+    return state.model_copy(update={"contaminated": None, "residue": residue})
+
+
 def extract_state(text: str) -> tuple[ItemState, list[StateSpan]]:
     """Read the item state from condition words in a normalised question.
 
@@ -146,14 +180,23 @@ def extract_state(text: str) -> tuple[ItemState, list[StateSpan]]:
         state, _ = extract_state("뚜껑 닫힌 생수병이에요")
         assert state.lid == "closed"
     """
+    reading = read_state(text)
+    return reading.state, reading.spans
+
+
+def read_state(text: str) -> StateReading:
+    """:func:`extract_state` plus whether the contamination read is only a washable stain."""
     values: dict[str, Any] = {}
     used: list[StateSpan] = []
+    stains: set[bool] = set()  # washable flags of the rules that said "contaminated"
     for rule in _RULES:
         for m in rule.pattern.finditer(text):
             span = m.span()
             if span[0] == span[1] or not _free(span, used):
                 continue
             used.append((span[0], span[1], rule.soft))
+            if rule.updates.get("contaminated") is True:
+                stains.add(rule.washable)
             for key, value in rule.updates.items():
                 values.setdefault(key, value)
-    return ItemState(**values), sorted(used)
+    return StateReading(ItemState(**values), sorted(used), stains == {True})

@@ -7,7 +7,7 @@ All entries are compared after :func:`streams.rules.text.compact`.
 
 from __future__ import annotations
 
-__all__ = ["CATEGORY_WORDS", "CONJUNCTIONS", "MATERIAL_WORDS", "STOPWORDS"]
+__all__ = ["CATEGORY_WORDS", "CONJUNCTIONS", "HEAD_WORDS", "MATERIAL_WORDS", "STOPWORDS"]
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -17,14 +17,17 @@ def _words(text: str) -> tuple[str, ...]:
 #: Words that name a category (not an item). Category codes and category-doc names are added at load.
 CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "종이": _words("종이 종이류 폐지 종이제품 종이재질 종이쓰레기 헌종이"),
-    "종이팩": _words("종이팩 종이팩류 팩류 종이곽 멸균팩 일반팩 살균팩"),
+    # Not 종이곽: "과자 종이곽" is a paper box; cartons are 우유곽, 주스곽 (item names).
+    "종이팩": _words("종이팩 종이팩류 팩류 멸균팩 일반팩 살균팩"),
     "무색페트병": _words("무색페트병 투명페트병 투명페트 무색페트 투명pet"),
     "플라스틱류": _words(
         "플라스틱 플라스틱류 플라스틱용기 플라스틱통 플라스틱제품 합성수지 플라스틱재질 플라스틱쓰레기 pp "
-        "pe ps 플라스틱용기류"
+        "pe ps 플라스틱용기류 투명통 투명용기 투명플라스틱통"
     ),
     "비닐류": _words("비닐 비닐류 필름류 폐비닐 비닐쓰레기 필름"),
-    "발포합성수지": _words("스티로폼 스티로폴 발포합성수지 발포스티렌 스티로폼류 스티로폼재질"),
+    "발포합성수지": _words(
+        "스티로폼 스티로폴 발포합성수지 발포스티렌 스티로폼류 스티로폼재질 스트로폼 스치로폼 스티로품"
+    ),
     "유리병": _words("유리병 유리병류 유리 공병 유리재질"),
     "금속류": _words(
         "캔류 금속 금속류 고철 고철류 쇠 철 알루미늄 스텐 스테인리스 스테인레스 철제 금속캔 깡통 쇠붙이 "
@@ -46,7 +49,8 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "대형폐기물": _words("대형폐기물 대형쓰레기 가구 폐가구 대형생활폐기물"),
     "공사장생활폐기물": _words(
-        "공사장생활폐기물 공사장폐기물 인테리어폐기물 건축폐기물 폐건축자재 건설폐기물 공사폐기물"
+        "공사장생활폐기물 공사장폐기물 인테리어폐기물 건축폐기물 폐건축자재 건설폐기물 공사폐기물 폐자재 "
+        "건축자재"
     ),
     "생활계유해폐기물": _words("유해폐기물 생활계유해폐기물 의약품 폐의약품 약 폐약 유해물질"),
 }
@@ -54,7 +58,15 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
 #: Category words that describe what a thing is made of; one right before an item name that
 #: disagrees with the item's category ("유리 반찬통") makes the match doubtful.
 MATERIAL_WORDS: frozenset[str] = frozenset(_words(
-    "쇠 철 pe pp ps 금속 비닐 스텐 유리 종이 스티로폼 알루미늄 플라스틱 스테인레스 스테인리스"
+    "쇠 철 pe pp ps 금속 비닐 스텐 유리 종이 스티로폼 알루미늄 플라스틱 스테인레스 스테인리스 스티로폴 "
+    "스트로폼 스치로폼"
+))
+
+#: Category words that name a thing, not only a material: they head a noun phrase ("TV 포장 스티로폼",
+#: "영양제 플라스틱 통", "꿀 유리병"), while a bare material after a name is a part of it ("거울 유리").
+HEAD_WORDS: frozenset[str] = frozenset(_words(
+    "스티로폼 스티로폴 스티로폼류 비닐 폐비닐 유리병 공병 플라스틱통 플라스틱용기 플라스틱용기류 투명통 "
+    "투명용기 투명페트병 무색페트병 투명페트 무색페트 깡통 금속캔 종이팩 멸균팩"
 ))
 
 #: What may stand between two item names when the user lists several items ("A랑 B", "A, B").
