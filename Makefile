@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install helm-bin unit integration lint bench serve clean
+.PHONY: demo test install helm-bin unit integration bench serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ demo: $(STAMP)
 	$(BIN)/bunri ask --image examples/pet_bottle.jpg "이 페트병은 어떻게 버려요? 뚜껑은 닫혀 있어요"
 
 test: $(STAMP) $(BIN)/helm
+	$(BIN)/ruff check streams gateway bench tests scripts examples
 	$(BIN)/bunri schemas --check
 	$(BIN)/bunri rules check
 	HELM_BIN=$(abspath $(BIN)/helm) $(BIN)/python -m pytest -q

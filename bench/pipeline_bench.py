@@ -30,7 +30,8 @@ from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "examples" / "pet_bottle.jpg"
-QUESTIONS = ["이 페트병 어떻게 버려요?", "이거 플라스틱인가요?", "뚜껑 닫힌 생수병인데 어디에 버려요", "라벨 붙어있는데 괜찮나요?"]
+QUESTIONS = ["이 페트병 어떻게 버려요?", "이거 플라스틱인가요?", "뚜껑 닫힌 생수병인데 어디에 버려요",
+             "라벨 붙어있는데 괜찮나요?"]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -70,7 +71,8 @@ async def _faults(args: argparse.Namespace, tmp: Path) -> None:
     failures = [r for r, _ in results if isinstance(r, c.Failure)]
     late = [t for _, t in results if t > settings.query_timeout_s + 0.5]
     print(f"queries {len(results)}: answered {len(answers)} (degraded {sum(a.degraded for a in answers)}), "  # noqa: T201
-          f"failed {len(failures)} {_reasons(failures)}; past the {settings.query_timeout_s:.0f}s deadline: {len(late)}")
+          f"failed {len(failures)} {_reasons(failures)}; "
+          f"past the {settings.query_timeout_s:.0f}s deadline: {len(late)}")
     times = [t for _, t in results]
     print(f"latency s: p50 {_pct(times, .5):.2f}  p95 {_pct(times, .95):.2f}  max {max(times):.2f}")  # noqa: T201
     print(f"provider calls: {stats['calls']}  faults injected: {stats['faults']}")  # noqa: T201

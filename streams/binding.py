@@ -106,14 +106,15 @@ class StageBinding:
                 if left <= delay:
                     self.stats["timeout"] += 1
                     return [self._failure(env, exc.reason if exc.reason != "internal" else "timeout",
-                                          f"{self.name}: {exc.message} (gave up at the deadline after {attempt} tries)")]
+                                          f"{self.name}: {exc.message} (gave up at the deadline "
+                                          f"after {attempt} tries)")]
                 self.stats["retried"] += 1
                 logger.warning("stage=%s query=%s transient error, retry %d in %.2fs: %s",
                                self.name, env.query_id, attempt, delay, exc)
                 await asyncio.sleep(delay)
             except PermanentError as exc:
                 return self._dead_letter(raw, meta, exc.reason, exc, env.query_id)
-            except asyncio.TimeoutError as exc:  # the handler hit the deadline
+            except TimeoutError as exc:  # the handler hit the deadline
                 self.stats["timeout"] += 1
                 return [self._failure(env, "timeout", f"{self.name}: deadline reached ({exc!r})")]
             except Exception as exc:  # a bug must not kill the worker: dead-letter it
@@ -129,7 +130,7 @@ class StageBinding:
     async def _call(self, msg: BaseModel, env: c.Envelope) -> BaseModel:
         left = (env.deadline - self.clock()).total_seconds()
         if left <= 0:
-            raise asyncio.TimeoutError("deadline passed")
+            raise TimeoutError("deadline passed")
         async with asyncio.timeout(left):
             return await self.handler(msg)
 

@@ -18,7 +18,7 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from streams.cli import ask, run_cmds, schemas_cmd
+    from streams.cli import ask, fakellm_cmd, rules_cmd, run_cmds, schemas_cmd
 
     parser = argparse.ArgumentParser(
         prog="bunri",
@@ -32,15 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_parser(sub)
     run_cmds.add_parsers(sub)
     schemas_cmd.add_parser(sub)
-    for module in ("streams.cli.rules_cmd", "streams.cli.fakellm_cmd"):
-        _optional(module, sub)
+    rules_cmd.add_parser(sub)
+    fakellm_cmd.add_parser(sub)
     return parser
-
-
-def _optional(module: str, sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    import importlib
-
-    importlib.import_module(module).add_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,8 @@ from tests.integration.conftest import make_settings
 pytestmark = pytest.mark.integration
 
 QUESTIONS = ["생수병", "우유팩", "소주병", "맥주캔", "신문지", "택배 상자", "건전지", "형광등", "닭뼈", "스티로폼 박스",
-             "과자 봉지", "요거트 용기", "프라이팬", "헌옷", "폐의약품", "달걀껍데기", "깨진 유리", "칫솔", "영수증", "부탄가스"]
+             "과자 봉지", "요거트 용기", "프라이팬", "헌옷", "폐의약품", "달걀껍데기", "깨진 유리", "칫솔", "영수증",
+             "부탄가스"]
 
 
 class Worker:

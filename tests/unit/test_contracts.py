@@ -24,8 +24,9 @@ def _samples() -> dict[str, object]:
     analysis = c.VisionAnalysis(saw_image=True, items=[c.DetectedItem(item_id="water_pet_bottle", name="생수병",
                                 official_category="무색페트병", state=c.ItemState(lid="closed"), confidence=0.9)])
     guidance = c.ItemGuidance(item_id="water_pet_bottle", name="생수병", official_category="무색페트병",
-                              steps=["라벨을 뗍니다."], rules=[c.RuleUsed(item_id="water_pet_bottle", rule_id="x:step:1",
-                              kind="step", text="라벨을 뗍니다.", sources=[c.SourceRef(key="MOE-GUIDE")])])
+                              steps=["라벨을 뗍니다."],
+                              rules=[c.RuleUsed(item_id="water_pet_bottle", rule_id="x:step:1", kind="step",
+                                                text="라벨을 뗍니다.", sources=[c.SourceRef(key="MOE-GUIDE")])])
     return {
         "preprocess": c.QueryRequest(envelope=env, question="생수병", image=c.ImageRef(key="raw/x", size=10)),
         "gpt5": c.PreparedQuery(envelope=env, question="생수병"),
