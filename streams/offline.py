@@ -14,12 +14,15 @@ from streams.contracts import Clarification, DetectedItem, ItemGuidance, ItemRef
 from streams.rules import Resolution, RulesCatalog
 from streams.rules.text import josa
 
-__all__ = ["PHOTO_NOT_ANALYSED", "analyse_text", "write_answer"]
+__all__ = ["PHOTO_FALLBACK", "PHOTO_NOT_ANALYSED", "analyse_text", "write_answer"]
 
 PHOTO_NOT_ANALYSED = "첨부하신 사진은 분석하지 않았고, 오프라인 모드라 질문 글만 보고 안내합니다."
+# Online, but the vision model failed and the question named the item (gpt5 stage's fallback).
+PHOTO_FALLBACK = "사진 분석이 이번에는 되지 않아, 질문 글만 보고 안내합니다."
 ASK_NAME = ("어떤 물건인지 이름을 알려 주시겠어요? 예: '생수병', '우유팩', '택배 상자'처럼 물건 이름과 "
             "상태(뚜껑, 라벨, 오염 여부)를 적어 주시면 정확히 안내해 드릴게요.")
-_NOTE = "오프라인 모드: 사진을 보지 않고 질문 글에 적힌 물건 이름으로만 판단했습니다."
+# Neutral wording: the text path also runs online (text-only questions, the vision fallback).
+_NOTE = "사진을 보지 않고 질문 글에 적힌 물건 이름으로만 판단했습니다."
 _MAX_CHOICES = 5
 
 
@@ -125,11 +128,12 @@ def write_answer(ctx: RuleContext, *, image_attached: bool) -> str:
             answer says so in one sentence.
     """
     photo = image_attached and not ctx.analysis.saw_image
+    said = PHOTO_FALLBACK if ctx.provider.get("gpt5") == "offline (fallback)" else PHOTO_NOT_ANALYSED
     if ctx.analysis.needs_clarification or not ctx.guidance:
         clar = ctx.analysis.clarification
         parts = [clar.question if clar else ASK_NAME]
-        return "\n".join([PHOTO_NOT_ANALYSED, *parts] if photo else parts)
-    lines: list[str] = [PHOTO_NOT_ANALYSED] if photo else []
+        return "\n".join([said, *parts] if photo else parts)
+    lines: list[str] = [said] if photo else []
     if len(ctx.guidance) == 1:
         lines.extend(_section(ctx.guidance[0]))
     else:

@@ -87,3 +87,21 @@ class TestWriteAnswer:
         text = await answer(catalog, "생수병이랑 우유팩")
         assert "2가지" in text and "[1] 생수병" in text and "[2] 우유팩" in text
         assert "우유팩은 종이팩으로 분리배출합니다." in text
+
+
+def test_fallback_answer_does_not_claim_offline_mode(catalog) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+    from datetime import timedelta
+
+    from streams import contracts as c
+    from streams.offline import PHOTO_FALLBACK
+
+    now = c.utcnow()
+    env = c.Envelope(query_id=uuid.uuid4(), created_at=now, deadline=now + timedelta(seconds=30))
+    analysis = analyse_text("생수병 어떻게 버려요", catalog)
+    item = analysis.items[0]
+    ctx = c.RuleContext(envelope=env, question="생수병 어떻게 버려요", analysis=analysis,
+                        provider={"gpt5": "offline (fallback)"},
+                        guidance=[catalog.apply(item.item_id, item.state, match=item.match)])
+    text = write_answer(ctx, image_attached=True)
+    assert text.splitlines()[0] == PHOTO_FALLBACK and "오프라인" not in text
