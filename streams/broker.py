@@ -15,7 +15,7 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -159,11 +159,3 @@ async def _wait_for_metadata(admin: AIOKafkaAdminClient, names: list[str], timeo
             return
         await asyncio.sleep(0.1)
     raise BrokerUnavailable(f"topics did not appear within {timeout}s: {names}")
-
-
-@contextlib.asynccontextmanager
-async def running_broker(bootstrap: str | None, kafka: KafkaSettings) -> AsyncIterator[str]:
-    """Async form of :func:`kafka_broker` that also creates the topics."""
-    with kafka_broker(bootstrap) as address:
-        await ensure_topics(address, kafka)
-        yield address

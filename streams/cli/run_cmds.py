@@ -136,7 +136,7 @@ def _topics(args: argparse.Namespace) -> int:
     if not _need_bootstrap(settings):
         return 2
     if args.action == "create":
-        specs = _run_value(ensure_topics(settings.bootstrap or "", settings.kafka))
+        specs = asyncio.run(ensure_topics(settings.bootstrap or "", settings.kafka))
     else:
         specs = topic_specs(settings.kafka)
     for spec in specs:
@@ -154,6 +154,3 @@ def _run(coro: Any) -> int:
         return 130
     return 0
 
-
-def _run_value(coro: Any) -> Any:
-    return asyncio.run(coro)
