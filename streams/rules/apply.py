@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from streams.contracts import ItemGuidance, ItemState, MatchKind, RuleUsed, SourceRef
+from streams.contracts import ItemGuidance, ItemState, MatchKind, Route, RuleUsed, SourceRef
 from streams.errors import RuleNotFound
-from streams.rules.model import NON_RECYCLABLE_CATEGORIES, CategoryDoc, Condition, ItemDoc
+from streams.rules.model import DEFAULT_ROUTE, NON_RECYCLABLE_CATEGORIES, CategoryDoc, Condition, ItemDoc
+from streams.rules.render import EVERYDAY_BIN
 from streams.rules.text import josa
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ _CLEAN_ONLY = frozenset({"종이", "종이팩", "무색페트병", "플라스틱
 _RECYCLED = _CLEAN_ONLY | {"전지", "조명제품", "전기전자제품"}
 PRINCIPLE_CONTAMINATED = ("헹구거나 닦아도 지워지지 않는 오염이 남았다면 재활용되지 않으므로 "
                           "종량제봉투에 버립니다.")
-_PRINCIPLE_SOURCES = [SourceRef(key="MOE-GUIDE"), SourceRef(key="APP")]
+_PRINCIPLE_SOURCES = ("MOE-GUIDE", "APP")
 _GENERAL = "일반종량제폐기물"
+_OWN_PLACE = frozenset({"생활계유해폐기물", "전지", "조명제품"})
 
 
 def category_recyclable(code: str) -> bool | None:
@@ -50,15 +52,17 @@ def category_recyclable(code: str) -> bool | None:
     return True if code in _RECYCLED else None
 
 
-def _refs(doc: ItemDoc | CategoryDoc) -> list[SourceRef]:
-    return [s.ref() for s in doc.sources]
+def route_recyclable(route: Route) -> bool | None:
+    """The wire's ``recyclable``: only a disposal route is "not recyclable"; reuse and special are neither."""
+    return {"recycle": True, "dispose": False}.get(route)
 
 
 class _Builder:
     """Collects steps and the RuleUsed behind each sentence."""
 
-    def __init__(self, owner: str) -> None:
+    def __init__(self, owner: str, catalog: RulesCatalog) -> None:
         self.owner = owner
+        self.catalog = catalog
         self.steps: list[str] = []
         self.not_this: list[str] = []
         self.rules: list[RuleUsed] = []
@@ -69,20 +73,24 @@ class _Builder:
 
     def principle(self) -> None:
         self.rule("principle:contaminated", "condition", f"{PRINCIPLE_CONTAMINATED} → {_GENERAL}",
-                  _PRINCIPLE_SOURCES)
+                  self.catalog.refs(_PRINCIPLE_SOURCES))
 
-    def common(self, cat: CategoryDoc | None) -> None:
+    def common(self, cat: CategoryDoc | None, skip: tuple[int, ...] = ()) -> None:
         if cat is None:
             return
         for n, text in enumerate(cat.common_steps, 1):
+            if n in skip:
+                continue
             self.steps.append(text)
-            self.rule(f"{cat.slug}:common:{n}", "category", text, _refs(cat))
+            self.rule(f"{cat.slug}:common:{n}", "category", text, self.catalog.refs(cat))
 
 
 def _infer(doc: ItemDoc, state: ItemState) -> ItemState:
-    """Fill gas_remaining from residue for gas cans: "내용물 남은 에프킬라" means gas is left."""
+    """Fill gas_remaining from residue for gas cans: "내용물 남은 에프킬라" means gas is left — unless the
+    document decides by how much is left ("반도 안 쓴 살충제" is hazardous waste, not a can to vent)."""
     keyed = any("gas_remaining" in c.when for c in doc.conditions)
-    if keyed and state.gas_remaining is None and state.residue != "unknown":
+    by_amount = state.amount_left == "much" and any("amount_left" in c.when for c in doc.conditions)
+    if keyed and not by_amount and state.gas_remaining is None and state.residue != "unknown":
         return state.model_copy(update={"gas_remaining": state.residue == "present"})
     return state
 
@@ -99,11 +107,13 @@ def apply_item(catalog: RulesCatalog, item_id: str, state: ItemState, *, match: 
     state = _infer(doc, state)
     applied: list[Condition] = [c for c in doc.conditions if c.matches(state)]
     category: str = doc.official_category
-    channel, recyclable = doc.channel, doc.recyclable
+    channel, route = doc.channel, doc.default_route
     for cond in applied:
+        if cond.official_category and cond.official_category != category:
+            route = DEFAULT_ROUTE[cond.official_category]
         category = cond.official_category or category
         channel = cond.channel or channel
-        recyclable = cond.recyclable if cond.recyclable is not None else recyclable
+        route = cond.route or route
     principle = (state.contaminated is True and category == doc.official_category and category in _CLEAN_ONLY
                  and not any("contaminated" in c.when for c in doc.conditions))
     if principle:
@@ -111,21 +121,37 @@ def apply_item(catalog: RulesCatalog, item_id: str, state: ItemState, *, match: 
         general = catalog.category_doc(_GENERAL)
         channel = general.channel if general else "종량제봉투"
     if category in NON_RECYCLABLE_CATEGORIES:
-        recyclable = False
+        route = "dispose"
+    cases = [c.case for c in doc.conditions
+             if c.is_case and c.case and c not in applied and all(getattr(state, k) in ("unknown", None)
+                                                                   for k in c.when)]
 
-    b = _Builder(item_id)
+    b = _Builder(item_id, catalog)
     moved = category != doc.official_category
     cat = catalog.category_doc(category) if moved else (
         catalog.categories.get(doc.category_doc) if doc.category_doc else None)
-    b.common(cat)
-    sources = _refs(doc)
+    mover = next((c for c in reversed(applied) if c.official_category and c.official_category == category), None)
+    b.common(cat, (mover.skip_common if mover else ()) if moved else doc.skip_common)
+    sources = catalog.refs(doc)
     if not any(c.official_category for c in applied) and not principle:
         b.rule(f"{item_id}:category", "category", f"{doc.name}: {category} — {channel}", sources)
+    # The item's own steps prepare it for its default bin: a condition that moves it elsewhere drops them
+    # (unless it says keep_steps), and a condition may replace single steps (drop_steps).
+    dropped = {n for c in applied for n in c.drop_steps}
+    away = any(c.official_category and c.official_category != doc.official_category and not c.keep_steps
+               for c in applied)
+    if away:
+        dropped = set(range(1, len(doc.steps) + 1))
     for n, text in enumerate(doc.steps, 1):
+        if n in dropped:
+            continue
         b.steps.append(text)
         b.rule(f"{item_id}:step:{n}", "step", text, sources)
     for cond in applied:
-        b.steps.extend(cond.add_steps)
+        # Once the item goes elsewhere, a state's preparation for the old bin goes too ("vent the gas and
+        # put it in the can bin" next to "so much is left that it is hazardous waste").
+        if not (away and not cond.official_category):
+            b.steps.extend(cond.add_steps)
         effect = f" → {cond.official_category} ({cond.channel or channel})" if cond.official_category else ""
         text = " ".join(cond.add_steps) + effect
         b.rule(f"{item_id}:cond:{cond.id}", "condition", text.strip() or f"{cond.id}", sources)
@@ -135,20 +161,27 @@ def apply_item(catalog: RulesCatalog, item_id: str, state: ItemState, *, match: 
         b.steps.append(PRINCIPLE_CONTAMINATED)
         b.principle()
     for n, other in enumerate(doc.not_this, 1):
-        text = f"{josa(other.name, '은/는')} {other.goes_to}입니다." + (f" {other.why}" if other.why else "")
+        target = catalog.get(other.item_id) if other.item_id else None
+        # Where the look-alike goes in words: its own channel for routes with their own places (폐의약품 수거함).
+        place = (target.channel.split("(")[0].strip() if target is not None and target.official_category in _OWN_PLACE
+                 else EVERYDAY_BIN[other.goes_to])
+        text = f"{josa(other.name, '은/는')} {place}에 버려요." + (f" {other.why}" if other.why else "")
         b.not_this.append(text)
         b.rule(f"{item_id}:not:{n}", "not_this", text, sources)
-    region = doc.region_note
+    # Only the item's own region note: a category's ("배출 요일은 지역마다 달라요") is true of everything in it
+    # and would be noise on every answer.
+    region = doc.region_note if not moved else None  # a note about the old bin does not follow the item
     if region:
         b.rule(f"{item_id}:region", "note", region, sources)
-    elif cat is not None and cat.region_dependent and cat.region_note:
-        region = cat.region_note
-        b.rule(f"{cat.slug}:region", "note", region, _refs(cat))
     if doc.conflict_note:
         b.rule(f"{item_id}:conflict", "note", doc.conflict_note, sources)
     return ItemGuidance(
         item_id=item_id, name=doc.name, official_category=category, channel=channel,  # type: ignore[arg-type]
-        recyclable=recyclable, match=match, steps=b.steps,
+        recyclable=route_recyclable(route), route=route, match=match, steps=b.steps, cases=cases,
+        low_confidence=doc.confidence == "low",
+        # The state's own warning is the more specific one; the document's stands when none applies.
+        safety=list(dict.fromkeys(w for w in (c.warning for c in applied) if w))
+        or ([doc.warning] if doc.warning else []),
         applied_conditions=[c.id for c in applied] + (["principle:contaminated"] if principle else []),
         not_this=b.not_this, region_note=region, conflict_note=doc.conflict_note, rules=b.rules)
 
@@ -157,8 +190,10 @@ def apply_category(catalog: RulesCatalog, category: str, state: ItemState) -> It
     """Category-level guidance when only the category is known (``item_id=None``, ``match="category"``)."""
     principle = state.contaminated is True and category in _CLEAN_ONLY
     target = _GENERAL if principle else category
+    if category == "유리병" and state.broken is True and not principle:
+        target = "불연성종량제폐기물"  # a broken glass bottle is not a bottle any more: the non-burnable sack
     cat = catalog.category_doc(target)
-    b = _Builder(cat.slug if cat else target)
+    b = _Builder(cat.slug if cat else target, catalog)
     b.common(cat)
     if principle:
         b.steps.append(PRINCIPLE_CONTAMINATED)
@@ -166,18 +201,19 @@ def apply_category(catalog: RulesCatalog, category: str, state: ItemState) -> It
     region = None
     if cat is not None:
         summary = f"{cat.name}: {cat.official_category} — {cat.channel}"
-        b.rule(f"{cat.slug}:category", "category", summary, _refs(cat))
+        b.rule(f"{cat.slug}:category", "category", summary, catalog.refs(cat))
         source = catalog.category_doc(category) or cat
         for n, text in enumerate(source.not_accepted, 1):
             b.not_this.append(text)
-            b.rule(f"{source.slug}:not:{n}", "not_this", text, _refs(source))
+            b.rule(f"{source.slug}:not:{n}", "not_this", text, catalog.refs(source))
         if cat.region_note:
             region = cat.region_note
-            b.rule(f"{cat.slug}:region", "note", region, _refs(cat))
+            b.rule(f"{cat.slug}:region", "note", region, catalog.refs(cat))
     original = catalog.category_doc(category)
     return ItemGuidance(
         item_id=None, name=original.name if original else category,
         official_category=target, channel=cat.channel if cat else None,  # type: ignore[arg-type]
-        recyclable=category_recyclable(target), match="category", steps=b.steps,
+        recyclable=category_recyclable(target), route=DEFAULT_ROUTE.get(target), match="category",
+        steps=b.steps,
         applied_conditions=["principle:contaminated"] if principle else [], not_this=b.not_this,
-        region_note=region, rules=b.rules)
+        region_note=region, rules=b.rules, includes=list(original.includes) if original and not principle else [])

@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import importlib
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -24,8 +25,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from streams.contracts import ItemGuidance, ItemState, MatchKind
+from streams.contracts import ItemGuidance, ItemState, MatchKind, SourceRef
 from streams.rules import apply as _apply
+from streams.rules.lint import lint_category, lint_item
 from streams.rules.model import CATEGORY_SLUGS, CategoryDoc, ItemDoc, describe_errors
 from streams.rules.resolver import Resolution, Resolver
 from streams.rules.text import compact
@@ -33,6 +35,12 @@ from streams.rules.text import compact
 __all__ = ["RulesCatalog", "RulesError", "CatalogStats"]
 
 _SOURCE_ROW = re.compile(r"^\|\s*([A-Z][A-Z0-9-]+)\s*\|", re.MULTILINE)
+
+#: Loader hooks: subfolders of rules/ that hold other kinds of documents, each read by its own package once
+#: the items and categories are in (``rules/*.json`` at the top level are items; ``categories/`` is read here).
+#: A hook is ``load_folder(folder, *, items, categories, source_keys) -> (documents, files read, problems)``;
+#: its documents are :meth:`RulesCatalog.documents` of the folder and its files count in the version.
+SUBFOLDER_LOADERS: dict[str, str] = {"regions": "streams.regions.overrides:load_folder"}
 
 
 class RulesError(ValueError):
@@ -56,13 +64,42 @@ class CatalogStats:
     low_confidence: int
     conditions: int
     region_dependent: int
+    distinct_names: int  # after removing spaces: what the resolver can tell apart
+    routes: dict[str, int]
 
 
 def read_source_keys(path: Path) -> frozenset[str] | None:
     """Source keys declared in ``docs/sources.md`` (first column of its table), or None without it."""
+    legend = read_legend(path)
+    return None if legend is None else frozenset(legend)
+
+
+def read_legend(path: Path) -> dict[str, SourceRef] | None:
+    """``docs/sources.md``'s table as key → SourceRef with ``title`` ("title — publisher") and the first URL.
+
+    The table's header names its columns (``key``, ``title``, ``publisher``, ``URL(s)``); a URL cell may hold
+    several addresses separated by " ; ", the first is the one results carry.
+    """
     if not path.is_file():
         return None
-    return frozenset(_SOURCE_ROW.findall(path.read_text(encoding="utf-8")))
+    legend: dict[str, SourceRef] = {}
+    header: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            header = []
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not header:
+            header = [c.lower() for c in cells]
+            continue
+        if not _SOURCE_ROW.match(line):
+            continue
+        row = dict(zip(header, cells, strict=False))
+        urls = next((v for k, v in row.items() if "url" in k), "")
+        url = next(iter(re.findall(r"https?://[^\s;()]+", urls)), None)
+        title = " — ".join(x for x in (row.get("title"), row.get("publisher")) if x) or None
+        legend[cells[0]] = SourceRef(key=cells[0], url=url, title=title)
+    return legend
 
 
 def _read(path: Path, model: type[ItemDoc] | type[CategoryDoc], root: Path, problems: list[str]) -> Any:
@@ -82,7 +119,10 @@ class RulesCatalog:
     """All item and category documents, validated, with the resolver built over their names."""
 
     def __init__(self, items: dict[str, ItemDoc], categories: dict[str, CategoryDoc], *, version: str,
-                 path: Path | None = None) -> None:
+                 path: Path | None = None, legend: Mapping[str, SourceRef] | None = None,
+                 extras: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self._legend: Mapping[str, SourceRef] = MappingProxyType(dict(legend or {}))
+        self._extras = MappingProxyType({k: MappingProxyType(dict(v)) for k, v in (extras or {}).items()})
         self._items = MappingProxyType(dict(sorted(items.items())))
         self._categories = MappingProxyType(dict(sorted(categories.items())))
         self._by_code: dict[str, CategoryDoc] = {}
@@ -136,11 +176,14 @@ class RulesCatalog:
                 continue
             seen[doc.item_id] = file.name
             items[doc.item_id] = doc
-        keys = read_source_keys(sources_file or root.parent / "docs" / "sources.md")
+        legend = read_legend(sources_file or root.parent / "docs" / "sources.md")
+        keys = None if legend is None else frozenset(legend)
         problems.extend(_cross_check(items, categories, keys))
+        extras, extra_files = _load_subfolders(root, items, categories, keys, problems)
         if problems:
             raise RulesError(problems)
-        catalog = cls(items, categories, version=_version(root, item_files + category_files), path=root)
+        catalog = cls(items, categories, version=_version(root, item_files + category_files + extra_files),
+                      path=root, legend=legend, extras=extras)
         if warm:
             catalog._resolver.warm_up()
         return catalog
@@ -157,6 +200,10 @@ class RulesCatalog:
         """Category documents by slug, sorted."""
         return self._categories
 
+    def documents(self, folder: str) -> Mapping[str, Any]:
+        """The documents a loader hook read from ``rules/{folder}/`` (see :data:`SUBFOLDER_LOADERS`), by key."""
+        return self._extras.get(folder, MappingProxyType({}))
+
     def get(self, item_id: str) -> ItemDoc | None:
         """The item document, or None when the id is not in the catalogue."""
         return self._items.get(item_id)
@@ -167,6 +214,17 @@ class RulesCatalog:
     def category_doc(self, code: str) -> CategoryDoc | None:
         """The default category document of an official category code (docs/rules-format.md table)."""
         return self._by_code.get(code)
+
+    def refs(self, what: ItemDoc | CategoryDoc | tuple[str, ...]) -> list[SourceRef]:
+        """A document's sources (or bare keys) on the wire, with title and URL from the legend."""
+        own = [s.ref() for s in what.sources] if not isinstance(what, tuple) else [SourceRef(key=k) for k in what]
+        out = []
+        for ref in own:
+            known = self._legend.get(ref.key)
+            if known is not None:
+                ref = ref.model_copy(update={"url": ref.url or known.url, "title": ref.title or known.title})
+            out.append(ref)
+        return out
 
     def resolve(self, text: str) -> Resolution:
         """Free Korean text → ranked candidates, state, category hint (see :mod:`streams.rules.resolver`)."""
@@ -196,7 +254,24 @@ class RulesCatalog:
             low_confidence=sum(d.confidence == "low" for d in self._items.values()),
             conditions=sum(len(d.conditions) for d in self._items.values()),
             region_dependent=sum(d.region_dependent for d in self._items.values()),
+            distinct_names=len({compact(n) for d in self._items.values() for n in d.names()}),
+            routes=dict(Counter(d.default_route for d in self._items.values()).most_common()),
         )
+
+
+def _load_subfolders(root: Path, items: Mapping[str, ItemDoc], categories: Mapping[str, CategoryDoc],
+                     source_keys: frozenset[str] | None,
+                     problems: list[str]) -> tuple[dict[str, Mapping[str, Any]], list[Path]]:
+    extras: dict[str, Mapping[str, Any]] = {}
+    files: list[Path] = []
+    for folder, target in SUBFOLDER_LOADERS.items():
+        module, _, function = target.partition(":")
+        load = getattr(importlib.import_module(module), function)  # imported here: the hook's package reads rules
+        docs, read, found = load(root / folder, items=items, categories=categories, source_keys=source_keys)
+        extras[folder] = docs
+        files += read
+        problems += found
+    return extras, files
 
 
 def _version(root: Path, files: list[Path]) -> str:
@@ -232,6 +307,9 @@ def _cross_check(items: Mapping[str, ItemDoc], categories: Mapping[str, Category
                 owners[key] = (doc.item_id, name)
     for doc in items.values():
         problems.extend(_references(doc, items, categories))
+        problems.extend(lint_item(doc, categories))
+    for cat in categories.values():
+        problems.extend(lint_category(cat))
     if source_keys is not None:
         problems.extend(_unknown_sources(items, categories, source_keys))
     return problems
@@ -258,6 +336,11 @@ def _references(doc: ItemDoc, items: Mapping[str, ItemDoc],
         elif cat.official_category != doc.official_category:
             problems.append(f"{where}: category_doc {doc.category_doc!r} is for {cat.official_category}, "
                             f"but the item is {doc.official_category}")
+        elif any(n > len(cat.common_steps) for n in doc.skip_common):
+            problems.append(f"{where}: skip_common {list(doc.skip_common)} beyond the {len(cat.common_steps)} "
+                            f"common steps of categories/{cat.slug}.json")
+    elif doc.skip_common:
+        problems.append(f"{where}: skip_common without a category_doc")
     for i, other in enumerate(doc.not_this):
         if other.item_id is None:
             continue

@@ -14,7 +14,7 @@ from typing import Any
 from streams.rules.index import Entry
 from streams.rules.states import StateSpan
 from streams.rules.text import compact
-from streams.rules.vocab import CATEGORY_WORDS, CONJUNCTIONS, MATERIAL_WORDS
+from streams.rules.vocab import CATEGORY_WORDS, CONJUNCTIONS, MATERIAL_WORDS, PART_HEADS
 
 __all__ = ["Hit", "TextContext"]
 
@@ -36,17 +36,38 @@ _GUESS_ITEM = re.compile(
 # The name is part of, content of, or a companion to the thing asked about ("펌프 달린", "고기 담았던",
 # "우유팩이랑 같이").
 _DEPENDENT = re.compile(
-    r"^(?:이|가|을|를|은|는|도|에|에서)?\s*(?:달린|달려|달렸|붙은|붙어|붙었|들어\s*있|들어간|들어갔|든|담긴|담겨|담았|담겼"
+    # "김치 국물 묻은 비닐": the food (and its broth) is the stain on the thing, not the thing.
+    r"^\s*[가-힣]{1,4}\s*(?:이|가)?\s*(?:묻은|묻어|밴|배인|자국)"
+    r"|^(?:이|가|을|를|은|는|도|에|에서)?\s*(?:달린|달려|달렸|붙은|붙어|붙었|붙여|붙이|들어\s*있|들어간|들어갔|든|담긴|담겨|담았|담겼"
     r"|들었던|넣어|넣고|넣은|넣었|꽂힌|꽂혀|씌운|씌워|감싼|싸인|묻은|묻어)"
     r"|^(?:이랑|랑|하고|와|과)\s*(?:같이|함께|섞|한꺼번에|한번에|묶어|같은|똑같)")
+# The part the user says is already off is not what they are throwing away: "빨대 뺐는데 팩은?",
+# "뽁뽁이랑 테이프 다 뺐어요, 상자는요?" (a listed noun may stand between the name and the verb).
+_REMOVAL = (r"(?:(?:다|모두|전부|싹|이미|벌써|먼저)\s*)?(?:뺐|뗐|떼었|떼어\s*냈|빼\s*냈|제거했|제거하고|제거한|분리했"
+            r"|분리하고|분리한|벗겼|벗기고|뜯었|뜯고|떼고|빼고|뺀|뗀|떼어\s*낸|빼\s*낸|벗긴|뜯어\s*낸|뜯어\s*냈"
+            r"|버렸|버리고|따로\s*버|먹었|마셨|다\s*먹|다\s*마신|다\s*쓴|다\s*썼|다\s*쓰고|꺼냈|꺼내고|꺼낸"
+            r"|꺼내\s*놓)")
+_PARTICLE = r"(?:이|가|을|를|은|는|도|만|까지|랑|이랑)?"
+_REMOVED = re.compile(
+    rf"^{_PARTICLE}\s*{_REMOVAL}"
+    rf"|^(?:이랑|랑|하고|와|과|,)\s*[가-힣a-z]{{1,8}}\s*{_PARTICLE}\s*{_REMOVAL}")
+# What the thing held, came in or came with: "참기름 다 먹은 유리병", "세탁기 포장재로 온 스티로폼".
+_ORIGIN = re.compile(
+    r"^\s*(?:포장재|포장|포장용|박스|상자|택배)?\s*(?:로|으로|에|에서|랑|이랑|하고)?\s*"
+    r"(?:온|딸려\s*온|같이\s*온|들어\s*온|싸여\s*온|배송\s*온|사면서|살\s*때|나온(?!\s*(?:쓰레기|폐기물|거|것|잔해))"
+    r"|남은\s*\S+$)"
+    # The tool a thing was cut or crushed with: "파쇄기로 자른 종이".
+    r"|^\s*(?:으로|로)\s*(?:자른|잘라|썬|썰어|갈아|간|부순|부숴|찢은|찢어|파쇄한|파쇄된)")
 _EXCLUDED = re.compile(r"^(?:은|는|이|가)?\s*(?:말고|아니고|대신|빼고)")  # "생수병 말고 유리병은?"
 _MODIFIER = re.compile(r"^(?:용|\s*전용)(?:\s|[가-힣])")  # "전자레인지용 용기": a use, not the item
 _CONNECTIVE = frozenset({"고", "어서", "아서", "서", "어", "아", "며", "면서"})
 # "유리병 씻어서 버리는": preparing the thing itself, not removing something from it ("흙 털고").
 _SELF_VERBS = frozenset({"씻", "헹구", "닦", "비우", "말리", "접", "펴", "누르", "찌그러뜨리", "묶", "구기"})
 _LIST_PUNCT = frozenset(",/&+·、")
+_BOTH = re.compile(r"^\s*(?:을|를|은|는|이|가)?\s*(?:둘\s*다|세\s*개\s*다|셋\s*다|모두|각각|전부\s*다|다\s*같이)")
 _CATEGORY_KEYS = frozenset(compact(w) for words in CATEGORY_WORDS.values() for w in words)
 _NOUNISH = ("NN", "SL", "SN", "SH", "XSN", "XPN", "XR")
+_HAS_PARTS = frozenset({"전기전자제품", "대형폐기물", "조명제품", "전지", "의류및원단", "일반종량제폐기물"})
 _MATERIAL_LINK = frozenset({"", "로된", "으로된", "재질", "재질의", "의", "로만든", "으로만든"})
 
 
@@ -98,7 +119,10 @@ class TextContext:
     def aligned(self, a: int, b: int) -> bool:
         """Short keys must sit on morpheme edges; a one-letter key must be a word of its own."""
         if b - a == 1:
-            return a in self.word_starts and a in self.noun_starts and b in self.ends
+            # "못 어떻게 버려요?": a one-letter name opening the question is the thing, whatever the tagger
+            # says (it reads a bare 못 as the adverb "cannot").
+            opening = a == 0 and (b == len(self.comp) or not self.norm[self.cmap[b - 1] + 1:][:1].isalnum())
+            return a in self.word_starts and (a in self.noun_starts or opening) and b in self.ends
         return a in self.starts and b in self.ends
 
     def span_text(self, hit: Hit) -> str:
@@ -133,7 +157,8 @@ class TextContext:
 
     def is_dependent(self, hit: Hit) -> bool:
         """The name is a part, content or companion of the thing asked about, or a side clause's object."""
-        if _DEPENDENT.match(self.after(hit)):
+        after = self.after(hit)
+        if _DEPENDENT.match(after) or _REMOVED.match(after) or _ORIGIN.match(after):
             return True
         end = self.cmap[hit.end - 1] + 1
         rest = [t for t in self.tokens if t.start >= end and not t.tag.startswith("J")]
@@ -147,13 +172,16 @@ class TextContext:
         between = "".join(ch for i, ch in enumerate(self.norm[a:b], start=a)
                           if not any(s <= i < e for s, e, _ in self.state_spans)).strip()
         if not between:
-            return False
+            # "스티로폼 뽁뽁이 둘 다": a count after the names lists them, even with nothing between.
+            return bool(_BOTH.match(self.after(nxt)))
         if any(ch in _LIST_PUNCT for ch in between):
             return True
         return compact(between) in CONJUNCTIONS
 
     def same_phrase(self, prev: Hit, nxt: Hit) -> bool:
         """Only nouns (or nothing) stand between two names: one noun phrase ("TV 포장 스티로폼")."""
+        if _BOTH.match(self.after(nxt)):
+            return False
         a, b = self.cmap[prev.end - 1] + 1, self.cmap[nxt.start]
         if a >= b:
             return True
@@ -168,8 +196,33 @@ class TextContext:
         end = self.cmap[hit.end - 1] + 1
         return not any(t.start == end and t.tag.startswith(_NOUNISH) for t in self.tokens)
 
+    def unknown_head(self, hit: Hit, hits: list[Hit]) -> str | None:
+        """The part or accessory right after the name that is the real thing ("노트북 파우치" → "파우치").
+
+        Only a noun of :data:`~streams.rules.vocab.PART_HEADS`, glued to the name or one space after it, that
+        no exact name covers ("생수병 라벨" is a name: the label). "구멍", "유통기한" after a name are not things.
+        """
+        end = self.cmap[hit.end - 1] + 1
+        nxt = next((t for t in self.tokens if t.start >= end), None)
+        if nxt is None or nxt.start - end > 1 or not nxt.tag.startswith(("NNG", "NNP")) or len(nxt.form) < 2:
+            return None
+        if self.norm[end:nxt.start].strip():
+            return None
+        a, b = self.o2c[nxt.start], self.o2c[nxt.start + nxt.len]
+        # A vague guess at the head ("파우치" is part of 리필 파우치, 한약 파우치 …) does not make it known.
+        if any(h is not hit and h.start < b and h.end > a and not (h.partial or h.fuzzy) for h in hits):
+            return None
+        if any(s < b and e > a for s, e, _ in self.state_compact):
+            return None
+        # Only devices and furniture have parts sold or thrown away on their own; "세탁소 비닐 커버" is the bag.
+        if not any(e.category in _HAS_PARTS for e in hit.entries):
+            return None
+        return nxt.form if compact(nxt.form) in PART_HEADS else None
+
     def material_before(self, hit: Hit, cat_hits: list[Hit]) -> str | None:
         """The category of a material word right before the name ("유리 반찬통" → 유리병), if any."""
+        if _BOTH.match(self.after(hit)):
+            return None  # "스티로폼 뽁뽁이 둘 다": two things listed, not a material and its item
         for h in cat_hits:
             if h.end <= hit.start and self.comp[h.end:hit.start] in _MATERIAL_LINK:
                 if self.comp[h.start:h.end] in MATERIAL_WORDS:

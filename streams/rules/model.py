@@ -20,10 +20,12 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from streams.contracts import ItemState, OfficialCategory, SourceRef
+from streams.contracts import ItemState, OfficialCategory, Route, SourceRef
 
 __all__ = [
+    "CASE_KEYS",
     "CATEGORY_SLUGS",
+    "DEFAULT_ROUTE",
     "NON_RECYCLABLE_CATEGORIES",
     "STATE_VALUES",
     "CategoryDoc",
@@ -60,8 +62,23 @@ CATEGORY_SLUGS: dict[str, str] = {
     "생활계유해폐기물": "hazardous_waste",
 }
 
-#: Anything ending in these bags is never called recyclable (docs/rules-format.md, `recyclable`).
+#: Anything ending in these bags is never called recyclable (docs/rules-format.md, `route`).
 NON_RECYCLABLE_CATEGORIES: frozenset[str] = frozenset({"일반종량제폐기물", "불연성종량제폐기물"})
+
+#: Where a category's items end when the document says nothing else. Bulky, hazardous and construction
+#: waste are collected separately and treated — "not recyclable" would be wrong for them.
+DEFAULT_ROUTE: dict[str, Route] = {
+    **{code: "recycle" for code in CATEGORY_SLUGS},
+    "일반종량제폐기물": "dispose",
+    "불연성종량제폐기물": "dispose",
+    "대형폐기물": "special",
+    "공사장생활폐기물": "special",
+    "생활계유해폐기물": "special",
+}
+
+#: State keys that pick one of several official cases (material, size, amount, coating). A condition keyed only on
+#: these is a "case": when the question does not settle it, the answer states the case in one line.
+CASE_KEYS: frozenset[str] = frozenset({"material", "size", "quantity", "coated"})
 
 
 def _state_values() -> dict[str, frozenset[str | bool]]:
@@ -90,10 +107,11 @@ class Source(_Doc):
     key: str = Field(pattern=r"^[A-Z][A-Z0-9-]*$")
     checked: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
     url: str | None = None
+    via: Text | None = None  # the fact was read second-hand, through this (e.g. a processed copy)
 
     def ref(self) -> SourceRef:
-        """The wire form used in :class:`~streams.contracts.RuleUsed`."""
-        return SourceRef(key=self.key, checked=self.checked, url=self.url)
+        """The wire form used in :class:`~streams.contracts.RuleUsed` (the catalogue fills url and title)."""
+        return SourceRef(key=self.key, checked=self.checked, url=self.url, via=self.via)
 
 
 class Condition(_Doc):
@@ -105,7 +123,16 @@ class Condition(_Doc):
     note: Text | None = None
     official_category: OfficialCategory | None = None
     channel: Text | None = None
-    recyclable: bool | None = None
+    route: Route | None = None
+    case: Text | None = None  # one short line stating this case, for answers that cannot tell which applies
+    warning: Text | None = None  # a safety warning this state calls for; answers put it second
+    drop_steps: tuple[Annotated[int, Field(ge=1)], ...] = ()  # item steps (1-based) this condition replaces
+    # A condition that sends the item to another category drops the item's own steps (they prepare it
+    # for the old bin: "반환해 보증금을 받습니다" for a bottle that is now broken) unless this is set.
+    keep_steps: bool = False
+    # When it sends the item to another category: that category's common steps that do not apply to this
+    # item (a metal grater is not rinsed like a can).
+    skip_common: tuple[Annotated[int, Field(ge=1)], ...] = ()
 
     @field_validator("when")
     @classmethod
@@ -123,13 +150,22 @@ class Condition(_Doc):
 
     @model_validator(mode="after")
     def _has_effect(self) -> Condition:
-        if not (self.add_steps or self.note or self.official_category or self.channel) and (
-            self.recyclable is None
-        ):
+        if not (self.add_steps or self.note or self.official_category or self.channel or self.route
+                or self.warning or self.drop_steps):
             raise ValueError(f"condition {self.id!r} changes nothing (no add_steps, note or override)")
-        if self.official_category in NON_RECYCLABLE_CATEGORIES and self.recyclable:
-            raise ValueError(f"condition {self.id!r}: {self.official_category} cannot be recyclable")
+        if self.official_category in NON_RECYCLABLE_CATEGORIES and self.route not in (None, "dispose"):
+            raise ValueError(f"condition {self.id!r}: {self.official_category} ends in a bag (route dispose)")
+        if self.skip_common and not self.official_category:
+            raise ValueError(f"condition {self.id!r}: skip_common is for the category it moves the item to")
+        if self.is_case and self.official_category and not self.case:
+            raise ValueError(f"condition {self.id!r} picks a category by {', '.join(self.when)}: it needs `case`, "
+                             "the one line the answer shows when the question does not say")
         return self
+
+    @property
+    def is_case(self) -> bool:
+        """Keyed only on material, size or amount: one of several official cases."""
+        return set(self.when) <= CASE_KEYS
 
     def matches(self, state: ItemState) -> bool:
         """True when every ``when`` key equals the state's value (unknown never matches)."""
@@ -155,7 +191,11 @@ class ItemDoc(_Doc):
     official_category: OfficialCategory
     category_doc: Slug | None = None
     channel: Text
-    recyclable: bool
+    route: Route | None = None  # default: DEFAULT_ROUTE of the category
+    # 1-based indexes of the category document's common steps that do not apply to this item
+    # ("상자는 펼쳐서" is not for a paper cup; "물로 헹굽니다" not for a butane can).
+    skip_common: tuple[Annotated[int, Field(ge=1)], ...] = ()
+    warning: Text | None = None  # a safety warning for the item whatever its state (needles, lithium cells)
     steps: tuple[Text, ...] = ()
     conditions: tuple[Condition, ...] = ()
     not_this: tuple[NotThis, ...] = ()
@@ -168,12 +208,16 @@ class ItemDoc(_Doc):
     @model_validator(mode="after")
     def _consistent(self) -> ItemDoc:
         problems: list[str] = []
-        if self.official_category in NON_RECYCLABLE_CATEGORIES and self.recyclable:
-            problems.append(f"{self.official_category} items must have recyclable=false")
+        if self.official_category in NON_RECYCLABLE_CATEGORIES and self.route not in (None, "dispose"):
+            problems.append(f"{self.official_category} items end in a bag: route must be dispose")
         if self.region_dependent and not self.region_note:
             problems.append("region_dependent=true needs a region_note")
         if not self.steps and not self.category_doc:
             problems.append("no steps and no category_doc: the item would have no instructions")
+        for cond in self.conditions:
+            if any(n > len(self.steps) for n in cond.drop_steps):
+                problems.append(f"condition {cond.id!r}: drop_steps {list(cond.drop_steps)} beyond the "
+                                f"{len(self.steps)} item steps")
         ids = [c.id for c in self.conditions]
         if len(ids) != len(set(ids)):
             problems.append(f"duplicate condition ids: {sorted({i for i in ids if ids.count(i) > 1})}")
@@ -189,6 +233,11 @@ class ItemDoc(_Doc):
         """The canonical name followed by the aliases."""
         return (self.name, *self.aliases)
 
+    @property
+    def default_route(self) -> Route:
+        """Where the item ends in its default case."""
+        return self.route or DEFAULT_ROUTE[self.official_category]
+
 
 class CategoryDoc(_Doc):
     """One shared category document, ``rules/categories/{slug}.json``."""
@@ -198,6 +247,7 @@ class CategoryDoc(_Doc):
     official_category: OfficialCategory
     name: Name
     channel: Text
+    includes: tuple[Text, ...] = ()  # what belongs, in everyday words: the answer to "종이 어떻게 버려요?"
     common_steps: tuple[Text, ...] = ()
     not_accepted: tuple[Text, ...] = ()
     region_dependent: bool = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from streams.contracts import ItemGuidance, ItemState
 
-__all__ = ["describe_state", "render_context", "step_rule_ids"]
+__all__ = ["EVERYDAY_BIN", "describe_state", "render_context", "step_rule_ids"]
 
 _STATE_WORDS: dict[str, dict[object, str]] = {
     "lid": {"closed": "뚜껑 닫힘", "open": "뚜껑 열림", "none": "뚜껑 없음"},
@@ -21,6 +21,24 @@ _STATE_WORDS: dict[str, dict[object, str]] = {
     "broken": {True: "깨짐·파손", False: "깨지지 않음"},
     "gas_remaining": {True: "가스 남음", False: "가스 뺌"},
     "battery_inside": {True: "배터리 들어 있음", False: "배터리 뺌"},
+    "material": {"paper": "종이", "plastic": "플라스틱", "vinyl": "비닐", "styrofoam": "스티로폼", "glass": "유리",
+                 "metal": "금속", "wood": "나무", "fabric": "천", "rubber": "고무", "ceramic": "도자기", "stone": "돌",
+                 "leather": "가죽", "mixed": "여러 재질"},
+    "size": {"fits_bag": "봉투에 들어감", "oversized": "봉투에 안 들어감"},
+    "quantity": {"household": "가정 배출량", "bulk": "공사·이사 등 많은 양"},
+    "colour": {"clear": "무색 투명", "coloured": "색 있음"},
+    "coated": {True: "코팅됨", False: "코팅 안 됨"},
+    "amount_left": {"none": "내용물 없음", "little": "내용물 조금 남음", "much": "내용물 많이 남음"},
+}
+#: Each official category by the bin or route people know it as; answers use these, never the codes.
+EVERYDAY_BIN: dict[str, str] = {
+    "종이": "종이류 수거함", "종이팩": "종이팩 수거함", "무색페트병": "투명 페트병 수거함",
+    "플라스틱류": "플라스틱 수거함", "비닐류": "비닐류 수거함", "발포합성수지": "스티로폼 수거함",
+    "유리병": "유리병 수거함", "금속류": "캔·고철 수거함", "의류및원단": "헌옷 수거함",
+    "전지": "폐건전지 수거함", "조명제품": "폐형광등·전구 수거함", "전기전자제품": "폐가전 수거",
+    "음식물류폐기물": "음식물 쓰레기", "일반종량제폐기물": "일반 종량제 봉투",
+    "불연성종량제폐기물": "불연성 마대", "대형폐기물": "대형폐기물 신고(스티커)",
+    "공사장생활폐기물": "공사장 생활폐기물 처리(구청 문의)", "생활계유해폐기물": "유해폐기물 수거함",
 }
 _MATCH_WORDS = {"exact": "이름 일치", "alias": "다른 이름으로 일치", "fuzzy": "비슷한 이름으로 추정",
                 "category": "품목 미확인, 분류만 확인", "none": "규칙 없음"}
@@ -82,6 +100,9 @@ def _item_block(n: int, g: ItemGuidance, state: ItemState | None) -> list[str]:
     conflict = next((r for r in g.rules if r.rule_id.endswith(":conflict")), None)
     if conflict:
         lines.append(f"출처 간 차이: {conflict.text}{_tag(conflict.rule_id)}")
+    if g.district:  # with a region: the district's line (streams/regions/localise.py)
+        rule = next((r.rule_id for r in g.rules if r.text == g.district), "")
+        lines.append(f"사용자의 시·군·구: {g.district}{_tag(rule)}")
     return lines
 
 

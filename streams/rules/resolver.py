@@ -33,14 +33,16 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from streams.contracts import ItemState
+from streams.rules.anaphora import back_references
 from streams.rules.context import Hit, TextContext
+from streams.rules.dimensions import MATERIAL_OF_CATEGORY, read_dimensions
 from streams.rules.index import NameIndex
 from streams.rules.matching import FuzzyIndex, exact_hits, extend_heads, gap_hits, select
 from streams.rules.model import CategoryDoc, ItemDoc
 from streams.rules.phrases import containers, is_thing, phrase_heads
 from streams.rules.states import read_state, settle
 from streams.rules.text import compact, compact_with_map, normalize
-from streams.rules.vocab import CATEGORY_WORDS, MATERIAL_WORDS
+from streams.rules.vocab import CATEGORY_WORDS, GENERIC_CONTAINERS, MATERIAL_WORDS
 
 __all__ = ["Candidate", "Mention", "Resolution", "Resolver"]
 
@@ -50,6 +52,7 @@ MAX_TEXT = 500
 SCORE = {"name": 1.0, "alias": 0.95, "derived": 0.9, "partial": 0.8, "several": 0.75, "category": 0.6}
 QUALIFIED = 0.96  # a derived key whose qualifier the text also names ("스티로폼 컵라면 용기")
 CLOSE = 0.05  # candidates closer than this are a tie
+_GENERAL = "일반종량제폐기물"
 _COMPATIBLE = {frozenset({"플라스틱류", "무색페트병"})}  # a PET bottle is plastic too
 _MATERIALS = frozenset({"종이", "종이팩", "무색페트병", "플라스틱류", "비닐류", "발포합성수지", "유리병",
                         "금속류"})
@@ -67,7 +70,10 @@ def _kiwi() -> Any:
             if _KIWI is None:
                 from kiwipiepy import Kiwi  # type: ignore[import-untyped]
 
-                _KIWI = Kiwi()
+                # The multi-word dictionary (WikiData proper nouns such as "그랜드 피아노") is ~60 % of
+                # the load time (~1.2 s) and ~190 MB; names are matched on the text itself, and not one
+                # labelled, held-out or catalogue text resolves differently without it.
+                _KIWI = Kiwi(load_multi_dict=False)
     return _KIWI
 
 
@@ -125,6 +131,8 @@ class Resolution:
     needs_clarification: bool
     mentions: tuple[Mention, ...] = ()
     washable: bool = False  # the only contamination read is a stain that rinses off hard materials
+    unknown: str | None = None  # a thing we have no document for, named after a known one ("노트북 파우치")
+    generic: str | None = None  # only a container word of no material was named ("컵", "통")
 
     def state_for(self, category: str | None) -> ItemState:
         """The state as it applies to an item of ``category`` (``state`` is settled for the best one)."""
@@ -144,6 +152,7 @@ class Resolver:
     """Resolves text against one catalogue's names; build once, call :meth:`resolve` many times."""
 
     def __init__(self, items: Mapping[str, ItemDoc], categories: Mapping[str, CategoryDoc]) -> None:
+        self._items = items
         self.index = NameIndex(items, categories)
         self.fuzzy = FuzzyIndex(self.index)
 
@@ -155,6 +164,7 @@ class Resolver:
         """Read ``text``; see the module docstring for the steps."""
         norm = normalize(text)[:MAX_TEXT]
         reading = read_state(norm)
+        reading = replace(reading, state=reading.state.model_copy(update=read_dimensions(norm)))
         comp, cmap = compact_with_map(norm)
         ctx = TextContext(norm, comp, cmap, reading.spans, _kiwi().tokenize(norm))
         found, soft = exact_hits(self.index, ctx)
@@ -163,13 +173,32 @@ class Resolver:
         hits = extend_heads(self.index, self.fuzzy, ctx, hits)
         if not any(h.is_item for h in hits):
             hits = sorted(hits + [h for h in select(soft) if h.is_item], key=lambda h: h.start)
+        hits = back_references(self.index, ctx, hits)
         res = self._decide(ctx, norm, reading.state, hits)
+        if _generic_only(res):
+            generic = next((t.form for t in ctx.tokens if t.tag.startswith("NN") and t.form in GENERIC_CONTAINERS),
+                           None)
+            if generic is not None and reading.state.contaminated is True:
+                # Whatever it is made of, dirt that does not wash off sends it to the 종량제 bag.
+                cand = Candidate(None, _GENERAL, _GENERAL, SCORE["category"], "category")
+                mention = Mention(generic, 0, 0, (cand,))
+                return replace(res, candidates=(cand,), mentions=(mention,), needs_clarification=False,
+                               ambiguous=False, category_hint=_GENERAL)
+            if generic is not None:  # "이 컵은 플라스틱인가요?": which kind of 컵 only a photo could tell
+                return replace(res, candidates=(), mentions=(), needs_clarification=True, generic=generic)
         if not reading.washable:
             return res
         best = res.candidates[0].official_category if res.candidates else None
         return replace(res, state=settle(res.state, best, washable=True), washable=True)
 
     def _decide(self, ctx: TextContext, norm: str, state: ItemState, hits: list[Hit]) -> Resolution:
+        # "노트북 파우치": the pouch is the thing; never answer for the laptop it belongs to.
+        heads = {id(h): head for h in hits if h.is_item and (head := ctx.unknown_head(h, hits))}
+        if heads:
+            hits = [h for h in hits if id(h) not in heads]
+            if not any(h.is_item for h in hits):
+                res = self._decide(ctx, norm, state, hits)
+                return res if res.candidates else replace(res, unknown=next(iter(heads.values())))
         dependent = {id(h) for h in hits if ctx.is_dependent(h)}
         hits = containers(self.index, ctx, hits, dependent)
         hits = phrase_heads(self.index, ctx, hits, dependent)
@@ -245,12 +274,22 @@ class Resolver:
             material = next((h.entries[0].category for h in cat_hits
                              if ctx.comp[h.start:h.end] in MATERIAL_WORDS), None)
         if material and _contradicts(material, cands[0].official_category):
+            # An item of that material ("플라스틱 계란판") beats a case of the named one; a case ("금속 행거")
+            # beats a contradiction.
             better = self._with_material(ctx.comp[hit.start:hit.end], material)
+            if better is None and self._has_case(cands[0].item_id, material):
+                return Mention(ctx.span_text(hit), hit.start, hit.end, tuple(cands[:8]))
             if better is None:
                 cands.append(Candidate(None, material, material, SCORE["category"], "category"))
                 return Mention(ctx.span_text(hit), hit.start, hit.end, tuple(cands), conflict=True)
             cands = [better]
         return Mention(ctx.span_text(hit), hit.start, hit.end, tuple(cands[:8]))
+
+    def _has_case(self, item_id: str | None, material_category: str) -> bool:
+        """The item's document has a case for this material ("금속 행거" is a case, not a contradiction)."""
+        doc = self._items.get(item_id) if item_id else None
+        value = MATERIAL_OF_CATEGORY.get(material_category)
+        return doc is not None and any(c.when.get("material") == value for c in doc.conditions)
 
     def _completed(self, ctx: TextContext, hit: Hit, item_id: str) -> bool:
         """The rest of one of the item's names appears later in the text."""
@@ -266,6 +305,16 @@ class Resolver:
             return None
         e = next(iter(found.values()))
         return Candidate(e.item_id, e.label, e.category, SCORE["derived"], "alias")
+
+
+def _generic_only(res: Resolution) -> bool:
+    """Only a container word of no material ("이 컵", "통") was named, or nothing at all."""
+    for m in res.mentions:
+        if m.top.item_id and m.top.score > SCORE["several"]:
+            return False  # a real item
+        if m.top.item_id is None and compact(m.text).removeprefix("이").removeprefix("그") not in GENERIC_CONTAINERS:
+            return False  # a category or material word ("플라스틱")
+    return True
 
 
 def _tier(ctx: TextContext, hit: Hit) -> int:

@@ -89,12 +89,14 @@ _RULES: tuple[_Rule, ...] = (
     _r(_TAPE + _P + _NONE, tape="none"),
     # gas (before residue: "가스 남은" is about gas)
     _r(_GAS + _P + _alt("안 빠진|안 뺀|덜 뺀|덜 빠진|남은|남아|남았|들어 있|차 있|있는|있어|그대로"),
-       gas_remaining=True),
+       gas_remaining=True, soft=True),
     _r(_seq(_GAS + _P + _alt("다 뺀|다 빼|다 쓴|다 썼|다 빠진|빠진|다 나온|날린|날려|배출한"),
-            _GAS + _P + _OFF, _GAS + _P + _NONE), gas_remaining=False),
+            _GAS + _P + _OFF, _GAS + _P + _NONE), gas_remaining=False, soft=True),
     # battery
     _r(_seq(_BATTERY + _P + _alt("들어 있|들어간|든|내장|박힌|장착|끼워진|끼워져|일체형"),
             _BATTERY + _P + _KEEP, _BATTERY + _P + _ON), battery_inside=True),
+    _r(_BATTERY + _P + _alt("다 된|다 됐|다 닳은|다 닳았|나간|나갔|방전된|방전됐|방전|수명 다한|죽은|약한|약해"),
+       battery_inside=True, soft=True),
     _r(_seq(_BATTERY + _P + _OFF, _BATTERY + _P + _NONE), battery_inside=False),
     _r(_alt("내장 배터리|내장형 배터리|일체형 배터리|충전식"), battery_inside=True),
     # contamination (before residue: "기름 묻은" is contamination, "음식물 묻은" is residue)
@@ -103,15 +105,24 @@ _RULES: tuple[_Rule, ...] = (
     _r(_OIL + _P + _DEGREE + _alt("묻은|묻어|묻었"), contaminated=True, washable=True),
     _r(_STAIN + _P + _DEGREE + _alt("묻은|묻어|묻었|범벅|투성이|절은|절어|찌든|밴|배인|배어"),
        contaminated=True),
+    _r(_FOOD + _P + _alt("자국 있|자국이|자국 남|자국 난|얼룩 있|얼룩이|얼룩진"), contaminated=True),
     _r(_FOOD + _P + _alt("밴|배인|배어|배었|스며든|스며|물든|물들|절은|절어|쩐|찌든|얼룩|착색|눌어붙은"
                          "|눌러붙은|말라붙은|굳은|굳어"), contaminated=True),
     _r(_alt("오염된|오염되어|오염돼|오염됐|오염이 심|오염 심|더러운|더러워|더럽|지저분|찌든|찌들|곰팡이|곰팡"
             "|얼룩진|얼룩이|기름기|기름진|기름때|기름 범벅|안 지워|안 닦|안 씻겨|안 씻기|씻어도 안|씻어도 남"
             "|헹궈도 안|헹궈도 남|닦아도 안|닦아도 남|착색|빨갛게|색이 밴|냄새가 밴|벌레|안 빠지|빠지지 않"
-            "|젖은|젖어|젖었|눅눅"), contaminated=True),
+            ), contaminated=True),
     # cleaning and residue
-    _r(_alt("안 씻은|안 씻고|씻지 않|안 헹군|안 헹구고|헹구지 않|덜 씻은|덜 헹군|세척 안|세척하지 않"),
-       cleaned=False),
+    _r(_alt("안 씻은|안 씻고|안 씻었|안 씻어|씻지 않|씻진 않|안 헹군|안 헹구고|안 헹궜|안 헹궈|헹구지 않"
+            "|덜 씻은|덜 씻었|덜 헹군|덜 헹궜|세척 안|세척하지 않|세척은 안"), cleaned=False),
+    # Amounts: "하나도 안 남았어요" is empty; "반도 안 썼어요", "거의 새 거" are mostly full.
+    _r(_alt("하나도 안 남|전혀 안 남|하나도 없|안 남았|안 남은|남은 거 없|남은 게 없|남은 건 없|다 비었|싹 비웠"),
+       residue="absent", amount_left="none"),
+    _r(_alt("반도 안 쓴|반도 안 썼|반도 안 먹|반도 안 마신|거의 안 쓴|거의 안 썼|거의 새|새 거|새거|새 제품"
+            "|한 번도 안 쓴|한번도 안 쓴|한 번밖에 안 쓴|몇 번 안 쓴|많이 남|꽤 남|반 정도 남|절반 남|반쯤 남"
+            "|반 이상 남|반 남|반통 남|반 통 남|가득 남|가득 찬|거의 그대로|뜯지도 않|미개봉"),
+       residue="present", amount_left="much"),
+    _r(_alt("조금 남|약간 남|살짝 남|좀 남|쪼금 남|찔끔 남|바닥에 남"), residue="present", amount_left="little"),
     _r(_seq(_alt("안 비운|안 비우고|비우지 않|덜 비운|다 안 먹은|다 안 마신|다 안 쓴|덜 쓴|덜 먹은|덜 마신"
                  "|먹다 남은|먹다가 남은|마시다 남은|마시다가 남은|쓰다 남은|쓰다가 남은|남은 채|남긴 채"
                  "|가득 찬|가득 남은|안 뜯은|뜯지 않은|개봉 안|미개봉|안 비워지|안 비워져|비워지지 않"
@@ -125,13 +136,19 @@ _RULES: tuple[_Rule, ...] = (
             _WORD_START + r"빈(?=\s|병|캔|통|용기|깡통|봉지|곽|팩|박스|상자)"), residue="absent"),
     _r(_FOOD + _P + _alt("남은|남아|남았|남겨진|들어 있|들어간|든|차 있|고인|고여|있는|있어"),
        residue="present", soft=True),
-    _r(_FOOD + _P + _alt("묻은|묻어|묻었|범벅|투성이|붙은|붙어"), residue="present"),
+    # Food smeared on it: rinses off a can, a bottle or a tub (residue, settled below), soaks into paper,
+    # film and cloth for good (contamination) — like oil.
+    _r(_FOOD + _P + _alt("묻은|묻어|묻었|범벅|투성이"), contaminated=True, washable=True),
+    _r(_FOOD + _P + _alt("붙은|붙어"), residue="present"),
     # broken
-    _r(_alt("안 깨진|깨지지 않|안 부서진|부서지지 않|멀쩡한|멀쩡해|멀쩡하|온전한|금 안 간|파손 안"
-            "|파손되지 않"), broken=False),
+    _r(_alt("안 깨진|안 깨졌|안 깨져|안 깨지|깨지지 않|깨지진 않|깨지지는 않|안 부서진|안 부서졌|부서지지 않"
+            "|멀쩡한|멀쩡해|멀쩡하|온전한|금 안 간|금도 안 간|파손 안|파손되지 않|안 망가진|안 망가졌|고장 안 난"
+            "|고장 안 났|안 찢어진|안 찢어졌"), broken=False),
     _r(_alt("깨진|깨졌|깨져|깨뜨린|깨뜨렸|깨트린|깨트렸|깨짐|부서진|부서졌|부서져|부숴진|부순|박살|금 간"
             "|금 갔|금가|파손|망가진|망가졌|망가져|고장 난|고장 났|찢어진|찢어졌|찢어져|해진|헤진|구멍 난"
-            "|구멍나|조각난|조각|떨어진|떨어져|닳은|닳아|너덜|늘어난|보풀"), broken=True),
+            "|구멍나|조각난|조각|떨어진|떨어져|닳은|닳아|너덜|늘어난|보풀"
+            # A swollen or leaking battery is a damaged one: the warning for it is the point.
+            "|부풀|부푼|팽창|빵빵하게|배가 불러|배불러|누액|액이 샌|액이 새"), broken=True),
 )
 
 

@@ -7,7 +7,8 @@ All entries are compared after :func:`streams.rules.text.compact`.
 
 from __future__ import annotations
 
-__all__ = ["CATEGORY_WORDS", "CONJUNCTIONS", "HEAD_WORDS", "MATERIAL_WORDS", "STOPWORDS"]
+__all__ = ["CATEGORY_WORDS", "CONJUNCTIONS", "GENERIC_CONTAINERS", "HEAD_WORDS", "MATERIAL_WORDS", "PART_HEADS",
+           "STOPWORDS"]
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -22,7 +23,7 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "무색페트병": _words("무색페트병 투명페트병 투명페트 무색페트 투명pet"),
     "플라스틱류": _words(
         "플라스틱 플라스틱류 플라스틱용기 플라스틱통 플라스틱제품 합성수지 플라스틱재질 플라스틱쓰레기 pp "
-        "pe ps 플라스틱용기류 투명통 투명용기 투명플라스틱통"
+        "pe ps 플라스틱용기류 투명통 투명용기 투명플라스틱통 플라 플라통 플라용기 플통"
     ),
     "비닐류": _words("비닐 비닐류 필름류 폐비닐 비닐쓰레기 필름"),
     "발포합성수지": _words(
@@ -82,3 +83,28 @@ STOPWORDS: frozenset[str] = frozenset(_words(
     "되나요 박스안 버려도 버려요 버리기 수거일 수거함 쓰레기 아파트 어디에 어떻게 이것들 이런거 이에요 "
     "재활용 궁금해요 배출방법 버리는법 분리배출 분리수거 종량제에 처리방법 버리는방법 안녕하세요"
 ))
+
+#: Parts and accessories: after a device's or product's name they are the thing being thrown away, not the
+#: device ("노트북 파우치", "태블릿 케이스", "공기청정기 필터"). When modifier + part is not a name of its own,
+#: the resolver never answers for the modifier.
+PART_HEADS: frozenset[str] = frozenset(_words(
+    "파우치 케이스 커버 스킨 키스킨 보호필름 필름 강화유리 스트랩 손목줄 줄 끈 필터 거치대 받침대 스탠드 충전기 "
+    "충전선 어댑터 아답터 케이블 선 패드 리모컨 리모콘 가방 포장재 포장지 포장박스 설명서 부품 문짝 선반 "
+    "서랍 바퀴 손잡이 다리 받침 망 거름망 호스 코드 전선 플러그 이어팁 솜 쿠션 매트 방석 시트 덮개 "
+    "카트리지 토너 잉크 배터리팩 렌즈 액정 화면 부속"
+))
+
+#: Words for a container of no particular material, and the everyday kinds it may be. A question that
+#: names only one of these ("이 컵은 플라스틱인가요?" without a photo) gets one short line per kind.
+GENERIC_CONTAINERS: dict[str, tuple[str, ...]] = {
+    "컵": ("종이컵", "플라스틱 컵", "유리컵", "스티로폼 컵"),
+    "병": ("유리병", "투명 페트병", "유색 페트병"),
+    "통": ("플라스틱 통", "통조림 캔", "종이 통"),
+    "용기": ("플라스틱 용기", "유리 용기", "스티로폼 용기", "종이 용기"),
+    "뚜껑": ("플라스틱 뚜껑", "금속 뚜껑"),
+    "봉지": ("비닐봉지", "종이봉투"),
+    "그릇": ("플라스틱 그릇", "도자기 그릇", "유리 그릇"),
+    "접시": ("도자기 접시", "플라스틱 접시", "종이 접시", "스티로폼 접시"),
+    "상자": ("종이 상자", "스티로폼 상자", "플라스틱 상자"),
+    "박스": ("종이 상자", "스티로폼 상자", "플라스틱 상자"),
+}
