@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from streams.rules import RulesCatalog  # noqa: E402
-from streams.rules.evaluate import evaluate, labelled_files, load_labelled  # noqa: E402
+from streams.rules.evaluate import evaluate, labelled_files, load_labelled, reliability  # noqa: E402
 
 
 def _shown(path: Path) -> str:
@@ -52,12 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     out(f"rules {catalog.version}: {len(catalog.items)} items; {len(cases)} questions from "
         f"{', '.join(_shown(f) for f in dict.fromkeys(files))}\n\n")
     out(report.table() + "\n\n")
+    out(f"reliability (answers only; {sum(o.category is None for o in report.outcomes)} clarifications):\n")
+    out(f"  {'confidence':<14}{'answers':>8}{'right':>8}\n")
+    for label, n, share in reliability(report.outcomes):
+        out(f"  {label:<14}{n:>8}{share:>8.1%}\n")
+    out("\n")
     wrong = report.wrong()
     out(f"misclassified: {len(wrong)}\n")
     for o in wrong:
         got = o.category or "(clarification)"
         out(f"  {o.case.id:<6} {o.case.question}\n         expected {'/'.join(o.case.accepted)} "
-            f"(item {o.case.item_id}); got {got} via {o.item_id or '-'} [{o.match}]\n")
+            f"(item {o.case.item_id}); got {got} via {o.item_id or '-'} [{o.match} {o.confidence:.2f}]\n")
     if args.all:
         for o in report.outcomes:
             if o.correct:

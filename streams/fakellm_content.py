@@ -7,8 +7,8 @@ instance); hints make our own schemas' values meaningful:
 - vision: the catalogue lines ``id|이름|분류`` in the system prompt and the ``<question>``
   block select the items (every catalogue name found in the question, in order; else a
   plausible default);
-- answer: the ``품목: … | 분류: …`` lines of the user message become one sentence per item,
-  followed by the rules text it was given.
+- answer: the ``<draft>`` the user message carries (the deterministic answer in the shape the prompt asks
+  for); without one, the ``품목: … | 분류: …`` lines become one sentence per item, then the rules' steps.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ _ITEM_LINE = re.compile(
 )
 _CHANNEL = re.compile(r"배출:\s*([^|\n]+)")
 _RULES = re.compile(r"<rules>\s*(.*?)\s*</rules>", re.DOTALL)
+_DRAFT = re.compile(r"<draft>\s*(.*?)\s*</draft>", re.DOTALL)
 
 
 def prompt_text(body: dict[str, Any]) -> tuple[str, str]:
@@ -91,7 +92,11 @@ def _resolver_pick(question: str, listed: dict[str, tuple[str, str, str]]) -> tu
 
 
 def answer_text(user: str) -> str:
-    """A Korean answer built from the items and rules in the prompt, naming each category."""
+    """The answer in the shape the prompt asks for: the draft it was given (verdict first, only the steps
+    that apply), or, for a prompt without one, a sentence per item naming its category and the rules' steps."""
+    draft = _DRAFT.search(user)
+    if draft and draft.group(1).strip():
+        return draft.group(1).strip()
     lines = []
     for n, (name, category, recyclable) in enumerate(_ITEM_LINE.findall(user), 1):
         sentence = f"{n}. {name.strip()}은(는) {category.strip()}(으)로 배출합니다."

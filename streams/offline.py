@@ -10,15 +10,20 @@ Used when no API key is configured. It never claims to have seen a photo:
 
 from __future__ import annotations
 
-from streams.contracts import Clarification, DetectedItem, ItemGuidance, ItemRef, RuleContext, VisionAnalysis
+from dataclasses import replace
+
+from streams.compose import compose
+from streams.contracts import Clarification, DetectedItem, ItemRef, RuleContext, VisionAnalysis
 from streams.rules import Resolution, RulesCatalog
+from streams.rules.render import EVERYDAY_BIN
 from streams.rules.text import josa
+from streams.rules.vocab import GENERIC_CONTAINERS
 
 __all__ = ["PHOTO_FALLBACK", "PHOTO_NOT_ANALYSED", "analyse_text", "write_answer"]
 
-PHOTO_NOT_ANALYSED = "첨부하신 사진은 분석하지 않았고, 오프라인 모드라 질문 글만 보고 안내합니다."
+PHOTO_NOT_ANALYSED = "첨부하신 사진은 분석하지 않았고, 오프라인 모드라 질문 글만 보고 안내했어요."
 # Online, but the vision model failed and the question named the item (gpt5 stage's fallback).
-PHOTO_FALLBACK = "사진 분석이 이번에는 되지 않아, 질문 글만 보고 안내합니다."
+PHOTO_FALLBACK = "사진 분석이 이번에는 되지 않아, 질문 글만 보고 안내했어요."
 ASK_NAME = ("어떤 물건인지 이름을 알려 주시겠어요? 예: '생수병', '우유팩', '택배 상자'처럼 물건 이름과 "
             "상태(뚜껑, 라벨, 오염 여부)를 적어 주시면 정확히 안내해 드릴게요.")
 # Neutral wording: the text path also runs online (text-only questions, the vision fallback).
@@ -30,8 +35,34 @@ def _quoted(text: str) -> str:
     return f"'{text}'"
 
 
-def _clarify(res: Resolution) -> Clarification:
-    """The question to ask: which of the close candidates, or simply the item's name."""
+def _generic(res: Resolution, catalog: RulesCatalog) -> Clarification | None:
+    """"이 컵은 플라스틱인가요?" with no photo looked at: one short line per kind of 컵, then which one."""
+    word = res.generic
+    if word is None:
+        return None
+    lines, refs = [], []
+    for variant in GENERIC_CONTAINERS[word]:
+        best = catalog.resolve(variant).best  # an item ("종이컵") or a whole category ("유리병")
+        if best is None:
+            continue
+        bin_ = EVERYDAY_BIN.get(best.official_category, best.official_category)
+        lines.append(f"{josa(variant, '이면/면')} {bin_}")
+        if best.item_id:
+            refs.append(ItemRef(item_id=best.item_id, name=variant,
+                                official_category=best.official_category))  # type: ignore[arg-type]
+    if not lines:
+        return None
+    question = (f"사진을 보지 않아 어떤 {word}인지는 알 수 없어요. {', '.join(lines)}에 냅니다. "
+                f"어떤 {word}인지 알려 주시면 자세히 안내해 드릴게요.")
+    return Clarification(question=question, candidates=refs)
+
+
+def _clarify(res: Resolution, catalog: RulesCatalog) -> Clarification:
+    """The question to ask: per-kind lines for a bare container word, which of the close candidates, or
+    simply the item's name."""
+    generic = _generic(res, catalog)
+    if generic is not None:
+        return generic
     mention = res.unclear_mention
     if mention is None and len(res.candidates) > 1:  # several categories named, no item
         codes = ", ".join(c.official_category for c in res.candidates)
@@ -50,6 +81,24 @@ def _clarify(res: Resolution) -> Clarification:
     return Clarification(question=question, candidates=refs)
 
 
+def _same_bin_anyway(res: Resolution, catalog: RulesCatalog) -> Resolution | None:
+    """Two close readings that end in the same bin in the stated state ("스프레이 반 남음": any spray can with
+    that much left is hazardous waste) need no question: answer with the first, at a modest confidence."""
+    mention = res.unclear_mention
+    if mention is None or mention.conflict:
+        return None
+    items = [c for c in mention.candidates if c.item_id]
+    if len(items) < 2 or len(items) != len(mention.candidates):
+        return None
+    bins = {catalog.apply(c.item_id, res.state_for(c.official_category)).official_category  # type: ignore[arg-type]
+            for c in items}
+    if len(bins) != 1:
+        return None
+    top = replace(items[0], score=min(items[0].score, 0.7))
+    one = replace(mention, candidates=(top,), conflict=False)
+    return replace(res, candidates=(top,), mentions=(one,), ambiguous=False, needs_clarification=False)
+
+
 def analyse_text(question: str, catalog: RulesCatalog) -> VisionAnalysis:
     """Resolve the item(s) named in the question, as the gpt5 stage would, without any model.
 
@@ -59,9 +108,11 @@ def analyse_text(question: str, catalog: RulesCatalog) -> VisionAnalysis:
         ``needs_clarification`` with a Korean question when no item can be named or it is ambiguous.
     """
     res = catalog.resolve(question)
+    if res.needs_clarification and (same := _same_bin_anyway(res, catalog)) is not None:
+        res = same
     if res.needs_clarification:
         return VisionAnalysis(saw_image=False, method="text", needs_clarification=True,
-                              clarification=_clarify(res), notes=[_NOTE])
+                              clarification=_clarify(res, catalog), notes=[_NOTE])
     items: list[DetectedItem] = []
     for mention in res.mentions[:10]:
         top = mention.top
@@ -78,47 +129,6 @@ def analyse_text(question: str, catalog: RulesCatalog) -> VisionAnalysis:
                           notes=[_NOTE])
 
 
-def _heading(g: ItemGuidance) -> list[str]:
-    category = g.official_category or "분류를 알 수 없는 물건"
-    lines = []
-    if g.match == "category":
-        lines.append(f"말씀하신 내용으로는 {josa(g.name, '으로/로')} 보여 그 기준으로 안내합니다. "
-                     "물건 이름을 알려 주시면 더 정확히 안내해 드릴게요.")
-        if g.recyclable is False:  # e.g. contaminated: the category's bin is no longer the answer
-            lines.append(f"재활용되지 않습니다. {josa(category, '으로/로')} 버립니다.")
-        return lines
-    if g.match == "fuzzy":
-        lines.append(f"질문하신 물건을 {josa(_quoted(g.name), '으로/로')} 알아듣고 안내합니다.")
-    if g.recyclable is False:
-        lines.append(f"{josa(g.name, '은/는')} 재활용되지 않습니다. {josa(category, '으로/로')} 버립니다.")
-    elif g.recyclable:
-        lines.append(f"{josa(g.name, '은/는')} {josa(category, '으로/로')} 분리배출합니다.")
-    else:
-        lines.append(f"{josa(g.name, '은/는')} {josa(category, '으로/로')} 배출합니다.")
-    return lines
-
-
-def _section(g: ItemGuidance) -> list[str]:
-    if g.official_category is None:
-        return [f"'{g.name}'에 대한 규칙을 찾지 못했습니다. 물건 이름을 다시 알려 주시겠어요?"]
-    lines = _heading(g)
-    if g.channel:
-        lines.append(f"배출 장소: {g.channel}")
-    if g.steps:
-        lines.append("버리는 방법:")
-        lines.extend(f"{i}. {step}" for i, step in enumerate(g.steps, 1))
-    notes = [r.text for r in g.rules if r.kind == "note" and r.rule_id.endswith(":note")]
-    lines.extend(f"참고: {n}" for n in notes)
-    if g.not_this:
-        lines.append("헷갈리기 쉬운 것:")
-        lines.extend(f"- {n}" for n in g.not_this)
-    if g.region_note:
-        lines.append(f"지역마다 다를 수 있어요: {g.region_note}")
-    if g.conflict_note:
-        lines.append(f"안내가 엇갈리는 부분: {g.conflict_note}")
-    return lines
-
-
 def write_answer(ctx: RuleContext, *, image_attached: bool) -> str:
     """A deterministic Korean answer from the selected rules (the offline gpt4o stage).
 
@@ -133,13 +143,4 @@ def write_answer(ctx: RuleContext, *, image_attached: bool) -> str:
         clar = ctx.analysis.clarification
         parts = [clar.question if clar else ASK_NAME]
         return "\n".join([said, *parts] if photo else parts)
-    lines: list[str] = [said] if photo else []
-    if len(ctx.guidance) == 1:
-        lines.extend(_section(ctx.guidance[0]))
-    else:
-        lines.append(f"질문에 나온 물건 {len(ctx.guidance)}가지를 차례로 안내합니다.")
-        for i, g in enumerate(ctx.guidance, 1):
-            lines.append("")
-            lines.append(f"[{i}] {g.name}")
-            lines.extend(_section(g))
-    return "\n".join(lines)
+    return compose(ctx, photo_note=said if photo else None)

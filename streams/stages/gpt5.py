@@ -5,7 +5,8 @@
 Paths, in order:
 
 1. No image -> the text resolver (:func:`streams.offline.analyse_text`). A question without a
-   photo is answered from its words; a vision model would add cost and latency, not information.
+   photo is answered from its words. When a model is configured and the resolver is unsure (below
+   ``text_threshold``), one short text-only call settles it (:mod:`streams.stages.gpt5_text`).
 2. No model (offline) -> the text resolver, ``provider["gpt5"] = "offline"``, with a note that
    the photo was not analysed.
 3. Cached analysis of the same image, model and prompt -> reused (``method="cache"``).
@@ -33,7 +34,8 @@ from streams.llm.base import ChatModel, ChatRequest, ChatResult, ImagePart, Text
 from streams.llm.pricing import DEFAULT_PRICES, PriceTable
 from streams.llm.ratelimit import RateLimitedModel, RateLimiter
 from streams.llm.structured import complete_structured
-from streams.settings import ModelSettings
+from streams.settings import Gpt5Settings, ModelSettings
+from streams.stages import gpt5_text
 from streams.stages._llm_common import add_usage, cache_get, cache_put, call_budget
 from streams.stages.gpt5_prompt import (
     VisionOutput,
@@ -43,6 +45,7 @@ from streams.stages.gpt5_prompt import (
     system_prompt,
     to_analysis,
 )
+from streams.stages.variants import variant_tag, with_variant
 from streams.store import ObjectNotFound
 
 __all__ = ["PhotoNotAnalysed", "analyse"]
@@ -74,7 +77,7 @@ async def analyse(
     catalog: Any,
     store: Any,
     cache: Any,
-    settings: ModelSettings,
+    settings: Gpt5Settings,
     limiter: RateLimiter | None = None,
     prices: PriceTable | None = None,
     reserve_s: float = 3.0,
@@ -102,13 +105,21 @@ async def analyse(
     """
     if msg.image is None:
         text = offline.analyse_text(msg.question, catalog)
-        return _forward(msg, text, "offline" if vision is None else "text")
+        if vision is None or gpt5_text.settled(text, settings.text_threshold):
+            return _forward(msg, text, "offline" if vision is None else "text")
+        model = RateLimitedModel(vision, limiter) if limiter is not None else vision
+        budget = call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=reserve_s)
+        analysis, calls, used = await gpt5_text.ask_model(
+            msg.question, text, model=model, catalog=catalog, settings=settings, budget_s=budget,
+            prices=prices or _DEFAULT_PRICES, stage=STAGE)
+        return _forward(msg, analysis, f"{vision.model_id} (text)" if used else "text", calls=calls)
     if vision is None:
         analysis = offline.analyse_text(msg.question, catalog)
         return _forward(msg, analysis, "offline", warnings=[WARN_OFFLINE_PHOTO])
 
     listing = catalogue_listing(catalog)
-    key = analysis_key(msg.image.sha256, vision.model_id, prompt_version(listing))
+    prompt = variant_tag(prompt_version(listing), settings.prompt_variant)
+    key = analysis_key(msg.image.sha256, vision.model_id, prompt)
     if msg.use_cache and (hit := await cache_get(cache, ANALYSIS, key)) is not None:
         cached = VisionAnalysis.model_validate(hit).model_copy(update={"method": "cache"})
         return _forward(msg, cached, vision.model_id)
@@ -143,7 +154,7 @@ async def _request(msg: PreparedQuery, store: Any, listing: str, settings: Model
     else:
         image = ImagePart.from_bytes(await store.get(msg.image.key), msg.image.mime, detail=settings.detail)
     return ChatRequest(
-        system=system_prompt(listing),
+        system=with_variant(system_prompt(listing), STAGE, settings.prompt_variant),
         parts=(TextPart(question_block(msg.question)), image),
         max_output_tokens=settings.max_output_tokens,
         timeout_s=budget,

@@ -66,6 +66,13 @@ class SeenState(_Strict):
     broken: bool | None
     gas_remaining: bool | None
     battery_inside: bool | None
+    material: Literal["paper", "plastic", "vinyl", "styrofoam", "glass", "metal", "wood", "fabric", "rubber",
+                      "ceramic", "stone", "leather", "mixed", "unknown"]
+    size: Literal["fits_bag", "oversized", "unknown"]
+    quantity: Literal["household", "bulk", "unknown"]
+    colour: Literal["clear", "coloured", "unknown"]
+    coated: bool | None
+    amount_left: Literal["none", "little", "much", "unknown"]
 
 
 class SeenItem(_Strict):
@@ -100,7 +107,10 @@ For each item:
 - official_category: one of {categories}, or null when unsure.
 - state: only what the photo shows. lid closed/open/none, label attached/removed/none, residue \
 present/absent, tape attached/removed/none, cleaned, contaminated (food/oil/dirt that rinsing does \
-not remove), broken, gas_remaining (spray cans, butane), battery_inside. Use "unknown" or null \
+not remove), broken, gas_remaining (spray cans, butane), battery_inside; material (what it is mostly \
+made of), size (fits_bag, or oversized: does not fit a household waste bag), quantity (bulk: renovation \
+or moving volumes), colour (clear/coloured, for bottles), coated, amount_left (of the contents: none, \
+little, much). Use "unknown" or null \
 when the photo does not show it; do not guess.
 - description: one short Korean sentence of what is visible. confidence: 0 to 1.
 Top-level confidence is for the first item. When you cannot tell what the item is, give a low \

@@ -13,6 +13,9 @@ For each analysed item:
 
 When the analysis asks for clarification, or found no item, the message passes through with empty
 guidance and the answer stage asks the user.
+
+With a region (the request's, or one the question names: "강남구 사는데…"), the guidance is written for
+that 시·군·구 (:mod:`streams.regions.localise`); a region that names several districts ("중구") is asked back.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from __future__ import annotations
 import logging
 import time
 
-from streams.contracts import AnalysedQuery, DetectedItem, ItemGuidance, ItemState, MatchKind, RuleContext
+from streams.contracts import AnalysedQuery, DetectedItem, ItemGuidance, ItemState, MatchKind, RuleContext, utcnow
+from streams.regions.localise import Localiser, clarify, where
 from streams.rules import RulesCatalog
 from streams.rules.render import render_context
 
@@ -40,6 +44,10 @@ def _guide(item: DetectedItem, state: ItemState, question: str | None, catalog: 
     if item.item_id and item.item_id in catalog:
         match: MatchKind = item.match if item.match in ("exact", "alias", "fuzzy") else "exact"
         return catalog.apply(item.item_id, state, match=match)
+    if item.match == "category" and item.official_category:
+        # Only a category was named ("음식물 쓰레기 어떻게 버려요?"): its guidance, not an item that happens
+        # to be called like the category's document.
+        return catalog.apply_category(item.official_category, state)
     texts = [item.name, f"{item.name} {item.description}".strip()]
     if question:
         texts.append(question)
@@ -62,12 +70,13 @@ def _guide(item: DetectedItem, state: ItemState, question: str | None, catalog: 
     return ItemGuidance(item_id=None, name=item.name, official_category=None, match="none")
 
 
-async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog) -> RuleContext:
+async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog, regions: Localiser | None = None) -> RuleContext:
     """Select the rules for every analysed item and build the answer model's context.
 
     Args:
         msg: The gpt5 stage's output.
         catalog: The loaded rules catalogue (shared, immutable).
+        regions: District schedules and where to look them up; default: no official data (the portal line).
 
     Returns:
         The RuleContext for the gpt4o stage, with the envelope and bookkeeping copied forward.
@@ -77,6 +86,9 @@ async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog) -> RuleContext:
     warnings = list(msg.warnings)
     guidance: list[ItemGuidance] = []
     states: list[ItemState] = []
+    region, choices = where(msg.region, msg.region_choices, msg.question)
+    if choices and analysis.items and not analysis.needs_clarification:  # "중구": which 시·도, before anything
+        analysis = analysis.model_copy(update={"needs_clarification": True, "clarification": clarify(choices)})
     if analysis.items and not analysis.needs_clarification:
         single = len(analysis.items) == 1
         asked = catalog.resolve(msg.question).state if single else ItemState()
@@ -84,6 +96,11 @@ async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog) -> RuleContext:
             state = merge_state(item.state, asked)
             guidance.append(_guide(item, state, msg.question if single else None, catalog, warnings))
             states.append(state)
+    degraded = msg.degraded
+    if region is not None and guidance:
+        local = await (regions or Localiser()).localise(guidance, region, catalog=catalog, question=msg.question,
+                                                       deadline=msg.envelope.deadline, now=utcnow())
+        guidance, degraded, warnings = local.guidance, degraded or local.degraded, warnings + local.warnings
     context = render_context(guidance, version=catalog.version, states=states)
     elapsed = round((time.perf_counter() - started) * 1000, 3)
     logger.debug("rag: %d item(s) for query %s in %.2f ms", len(guidance), msg.envelope.query_id, elapsed)
@@ -93,7 +110,7 @@ async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog) -> RuleContext:
         timings_ms={**msg.timings_ms, "rag": elapsed},
         provider=msg.provider,
         usage=msg.usage,
-        degraded=msg.degraded,
+        degraded=degraded,
         warnings=warnings,
         image=msg.image,
         analysis=analysis,
@@ -101,4 +118,6 @@ async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog) -> RuleContext:
         context=context,
         rules_version=catalog.version,
         use_cache=msg.use_cache,
+        region=region,
+        region_choices=choices,
     )

@@ -32,7 +32,6 @@ def item_doc(item_id: str, **overrides: Any) -> dict[str, Any]:
         "aliases": [],
         "official_category": "플라스틱류",
         "channel": "플라스틱류 수거함",
-        "recyclable": True,
         "steps": ["내용물을 비웁니다."],
         "sources": SOURCES,
     }

@@ -27,7 +27,7 @@ def toy(write_rules: RulesWriter) -> RulesCatalog:
             {"id": "label", "when": {"label": "attached"}, "add_steps": [LABEL_STEP],
              "note": "라벨은 비닐류."},
             {"id": "dirty", "when": {"contaminated": True}, "official_category": "일반종량제폐기물",
-             "channel": "종량제봉투", "recyclable": False, "add_steps": [DIRTY_STEP]},
+             "channel": "종량제봉투", "add_steps": [DIRTY_STEP]},
         ],
         not_this=[{"name": "유색 페트병", "item_id": "coloured", "goes_to": "플라스틱류",
                    "why": "색이 있으면 아닙니다."}],
@@ -35,7 +35,7 @@ def toy(write_rules: RulesWriter) -> RulesCatalog:
     coloured = item_doc("coloured", name="유색 페트병", category_doc="plastic")
     box = item_doc("box", name="피자 박스", official_category="종이", category_doc="paper",
                    channel="종이류 수거함", steps=["남은 음식을 빼냅니다."])
-    receipt = item_doc("receipt", name="영수증", official_category="일반종량제폐기물", recyclable=False,
+    receipt = item_doc("receipt", name="영수증", official_category="일반종량제폐기물",
                        channel="종량제봉투", steps=["종량제봉투에 버립니다."])
     cats = [category_doc("clear_pet", "무색페트병"), category_doc("plastic", "플라스틱류"),
             category_doc("paper", "종이", not_accepted=["영수증은 종이가 아닙니다."],
@@ -92,12 +92,12 @@ def test_non_recyclable_item(toy: RulesCatalog) -> None:
 
 def test_not_this_is_a_sentence(toy: RulesCatalog) -> None:
     g = toy.apply("bottle", ItemState(), match="exact")
-    assert g.not_this == ["유색 페트병은 플라스틱류입니다. 색이 있으면 아닙니다."]
+    assert g.not_this == ["유색 페트병은 플라스틱 수거함에 버려요. 색이 있으면 아닙니다."]
 
 
-def test_region_note_falls_back_to_the_category(toy: RulesCatalog) -> None:
-    g = toy.apply("box", ItemState(), match="exact")
-    assert g.region_note == "종이 요일은 지역마다." and any(r.rule_id == "paper:region" for r in g.rules)
+def test_a_category_region_note_is_not_every_item_s_note(toy: RulesCatalog) -> None:
+    g = toy.apply("box", ItemState(), match="exact")  # only paper's category document has one
+    assert g.region_note is None and not any(r.rule_id == "paper:region" for r in g.rules)
 
 
 def test_category_level_guidance(toy: RulesCatalog) -> None:
@@ -135,3 +135,53 @@ class TestRealRules:
                 g = catalog.apply(doc.item_id, ItemState(**cond.when), match="exact")
                 assert cond.id in g.applied_conditions
                 assert len(g.rules) >= len([s for s in g.steps if s])
+
+
+@pytest.fixture
+def hanger(write_rules: RulesWriter) -> RulesCatalog:
+    doc = item_doc(
+        "hanger", name="행거", official_category="일반종량제폐기물", category_doc="general_waste",
+        channel="종량제봉투", steps=["잘게 분리해 봉투에 넣습니다."],
+        conditions=[
+            {"id": "metal", "when": {"material": "metal"}, "official_category": "금속류",
+             "channel": "캔·고철 수거함", "case": "금속 행거는 고철로 냅니다."},
+            {"id": "oversized", "when": {"size": "oversized"}, "official_category": "대형폐기물",
+             "channel": "대형폐기물 신고", "case": "봉투에 안 들어가면 대형폐기물로 신고합니다."},
+        ])
+    sofa = item_doc("sofa", name="소파", official_category="대형폐기물", channel="대형폐기물 신고", route="reuse",
+                    steps=["구청에 신고합니다."], confidence="low")
+    cats = [category_doc("general_waste", "일반종량제폐기물"), category_doc("metal", "금속류")]
+    return RulesCatalog.load(write_rules(items=[doc, sofa], categories=cats), warm=False)
+
+
+class TestCases:
+    def test_unknown_material_and_size_state_each_case(self, hanger: RulesCatalog) -> None:
+        g = hanger.apply("hanger", ItemState(), match="exact")
+        assert g.official_category == "일반종량제폐기물" and g.route == "dispose"
+        assert g.cases == ["금속 행거는 고철로 냅니다.", "봉투에 안 들어가면 대형폐기물로 신고합니다."]
+
+    def test_a_known_material_picks_its_case_and_drops_the_lines(self, hanger: RulesCatalog) -> None:
+        g = hanger.apply("hanger", ItemState(material="metal"), match="exact")
+        assert g.official_category == "금속류" and g.route == "recycle" and g.recyclable is True
+        assert g.cases == ["봉투에 안 들어가면 대형폐기물로 신고합니다."]  # size still unknown
+
+    def test_a_known_other_material_states_no_metal_case(self, hanger: RulesCatalog) -> None:
+        g = hanger.apply("hanger", ItemState(material="plastic", size="fits_bag"), match="exact")
+        assert g.official_category == "일반종량제폐기물" and g.cases == []
+
+    def test_case_condition_without_case_line_is_refused(self, write_rules: RulesWriter) -> None:
+        from streams.rules import RulesError
+
+        doc = item_doc("x", conditions=[{"id": "m", "when": {"material": "metal"}, "official_category": "금속류"}])
+        with pytest.raises(RulesError, match="needs `case`"):
+            RulesCatalog.load(write_rules(items=[doc]), warm=False)
+
+
+class TestRoute:
+    def test_reuse_is_neither_recyclable_nor_not(self, hanger: RulesCatalog) -> None:
+        g = hanger.apply("sofa", ItemState(), match="exact")
+        assert g.route == "reuse" and g.recyclable is None and g.low_confidence is True
+
+    def test_category_default_route(self, hanger: RulesCatalog) -> None:
+        g = hanger.apply("hanger", ItemState(size="oversized"), match="exact")
+        assert g.official_category == "대형폐기물" and g.route == "special" and g.recyclable is None

@@ -93,19 +93,23 @@ class TestProblems:
 
     def test_bad_state_in_condition(self, write_rules: RulesWriter) -> None:
         doc = item_doc("a", conditions=[
-            {"id": "one", "when": {"colour": "green"}, "add_steps": ["x"]},
+            {"id": "one", "when": {"flavour": "green"}, "add_steps": ["x"]},
             {"id": "two", "when": {"lid": "shut"}, "add_steps": ["x"]},
             {"id": "three", "when": {"broken": "true"}, "add_steps": ["x"]},
         ])
         problems = self._problems(write_rules(items=[doc]))
         assert len(problems) == 3
-        assert "unknown state key 'colour'" in problems[0]
+        assert "unknown state key 'flavour'" in problems[0]
         assert "lid='shut'" in problems[1] and "broken='true'" in problems[2]
 
-    def test_recyclable_general_waste_refused(self, write_rules: RulesWriter) -> None:
-        root = write_rules(items=[item_doc("a", official_category="일반종량제폐기물", recyclable=True)])
+    def test_recycled_route_for_general_waste_refused(self, write_rules: RulesWriter) -> None:
+        root = write_rules(items=[item_doc("a", official_category="일반종량제폐기물", route="recycle")])
         (problem,) = self._problems(root)
-        assert "recyclable=false" in problem
+        assert "route must be dispose" in problem
+
+    def test_old_recyclable_field_refused(self, write_rules: RulesWriter) -> None:
+        (problem,) = self._problems(write_rules(items=[item_doc("a", recyclable=True)]))
+        assert "recyclable" in problem and "Extra inputs" in problem
 
     def test_extra_field_and_bad_json_and_all_collected(self, write_rules: RulesWriter) -> None:
         root = write_rules(items=[item_doc("a", colour="green"), item_doc("b", official_category="x")],

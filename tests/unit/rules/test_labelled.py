@@ -12,7 +12,7 @@ from streams.rules import RulesCatalog
 from streams.rules.evaluate import evaluate, load_labelled
 from tests.unit.rules.conftest import LABELLED_DIR
 
-MIN_ACCURACY = 0.95
+MIN_ACCURACY = 0.97
 
 
 def test_offline_category_accuracy(catalog: RulesCatalog, capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,5 +32,15 @@ def test_labelled_rows_are_well_formed(catalog: RulesCatalog) -> None:
     cases = load_labelled(LABELLED_DIR)
     assert len({c.id for c in cases}) == len(cases), "duplicate ids"
     for c in cases:
-        assert c.accepted and set(c.accepted) <= set(OFFICIAL_CATEGORIES), c
+        assert (c.accepted or c.needs_clarification) and set(c.accepted) <= set(OFFICIAL_CATEGORIES), c
         assert c.item_id is None or c.item_id in catalog, f"{c.id}: unknown item_id {c.item_id}"
+
+
+def test_confidence_means_something(catalog: RulesCatalog) -> None:
+    """Answers given at confidence ≥ 0.9 are right ≥ 97 % of the time, and none wrong at 1.0 is an item guess."""
+    from streams.rules.evaluate import reliability
+
+    report = evaluate(catalog, load_labelled(LABELLED_DIR))
+    high = next(row for row in reliability(report.outcomes) if row[0] == "≥ 0.90")
+    assert high[1] >= 400 and high[2] >= 0.97, high
+    assert report.needless_rate <= 0.02, f"needless clarifications {report.needless_rate:.1%}"

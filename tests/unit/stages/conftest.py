@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from streams import contracts as c
-from streams.settings import CacheSettings, ModelSettings
+from streams.settings import CacheSettings, Gpt5Settings, ModelSettings
 
 SHA = "ab" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"0" * 200
@@ -112,9 +112,9 @@ def cache(local_store: Any) -> Any:
 
 
 @pytest.fixture
-def gpt5_settings() -> ModelSettings:
-    return ModelSettings(model="gpt-5", detail="low", timeout_s=60.0, max_output_tokens=2000,
-                         min_confidence=0.5)
+def gpt5_settings() -> Gpt5Settings:
+    return Gpt5Settings(model="gpt-5", detail="low", timeout_s=60.0, max_output_tokens=2000,
+                        min_confidence=0.5, reasoning_effort=None)
 
 
 @pytest.fixture

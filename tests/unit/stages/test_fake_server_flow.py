@@ -75,7 +75,8 @@ async def test_photo_with_two_items_end_to_end(server, settings_for, deps) -> No
     analysed, final = await run_pipeline(settings_for(server), "참치캔이랑 생수병 어떻게 버려요?", deps)
     assert [i.item_id for i in analysed.analysis.items] == ["tuna_can", "water_pet_bottle"]
     assert analysed.analysis.saw_image and analysed.provider["gpt5"] == "gpt-5"
-    assert not final.degraded and "금속류" in final.answer and "무색페트병" in final.answer
+    assert not final.degraded and "캔·고철 수거함" in final.answer and "투명 페트병 수거함" in final.answer
+    assert "금속류" not in final.answer and "무색페트병" not in final.answer  # bins by everyday names
     assert final.provider["gpt4o"] == "gpt-4o-mini" and final.item.item_id == "tuna_can"
     assert [u.stage for u in final.usage.calls] == ["gpt5", "gpt4o"]
     assert final.usage.cost_usd > 0 and final.usage.input_tokens > 0
@@ -142,7 +143,7 @@ async def real_flow(settings: Settings, question: str, catalog: Any, store: Any,
 async def test_real_rules_and_offline_provider(server, settings_for, store, cache, real_catalog) -> None:
     final = await real_flow(settings_for(server), "건전지랑 영수증", real_catalog, store, cache)
     assert [g.item_id for g in final.items] == ["alkaline_battery", "receipt"]
-    assert not final.degraded and "전지" in final.answer and "일반종량제폐기물" in final.answer
+    assert not final.degraded and "폐건전지 수거함" in final.answer and "일반 종량제 봉투" in final.answer
 
 
 async def test_real_offline_fallback_when_every_call_fails(settings_for, store, cache, real_catalog) -> None:
@@ -151,3 +152,47 @@ async def test_real_offline_fallback_when_every_call_fails(settings_for, store, 
     assert final.degraded and final.provider["gpt5"] == "offline (fallback)"
     assert final.provider["gpt4o"] == FALLBACK and final.item.item_id == "alkaline_battery"
     assert "전지" in final.answer and len(final.warnings) == 2
+
+
+class TestTextQuestions:
+    """Without a photo the resolver decides when it is confident; otherwise one text-only model call."""
+
+    async def _analyse(self, settings: Settings, question: str, catalog: Any, store: Any, cache: Any
+                       ) -> c.AnalysedQuery:
+        models = make_models(settings)
+        try:
+            return await analyse(prepared(question, image=False), vision=models.vision, catalog=catalog,
+                                 store=store, cache=cache, settings=settings.gpt5, prices=models.prices)
+        finally:
+            await models.aclose()
+
+    async def test_confident_resolver_makes_no_call(self, server, settings_for, store, cache,
+                                                    real_catalog) -> None:
+        out = await self._analyse(settings_for(server), "뚜껑 닫힌 생수병 어떻게 버려요?", real_catalog, store, cache)
+        assert out.provider["gpt5"] == "text" and out.analysis.items[0].item_id == "water_pet_bottle"
+        assert server.stats()["total"] == 0 and out.usage.calls == []
+
+    async def test_unsure_question_makes_one_text_call_and_returns_its_item(
+            self, server, settings_for, store, cache, real_catalog) -> None:
+        question = "생수뼝 어떻게 버려"  # a typo: the resolver only guesses
+        resolved = real_catalog.resolve(question)
+        assert resolved.candidates and resolved.candidates[0].score < 0.9
+        out = await self._analyse(settings_for(server), question, real_catalog, store, cache)
+        assert server.stats()["calls"] == {"gpt-5": 1}
+        assert out.provider["gpt5"] == "gpt-5 (text)" and out.analysis.method == "text"
+        assert not out.analysis.saw_image and [u.stage for u in out.usage.calls] == ["gpt5"]
+        assert out.analysis.items[0].item_id == "water_pet_bottle"  # the model's reading, from the candidates
+
+    async def test_text_call_has_no_image_and_a_short_prompt(self, server, settings_for, store, cache,
+                                                             real_catalog) -> None:
+        from streams.stages.gpt5_text import text_prompt
+
+        prompt = text_prompt("생수뼝 어떻게 버려", real_catalog)
+        assert len(prompt) < 3000 and "water_pet_bottle|생수병|무색페트병" in prompt  # not the whole catalogue
+
+    async def test_model_failure_keeps_the_resolver_reading(self, settings_for, store, cache,
+                                                            real_catalog) -> None:
+        with FakeLLMServer(FakeLLMConfig(**FAST, fault_rate=1.0, faults=("500",))) as srv:
+            out = await self._analyse(settings_for(srv), "이거 어떻게 버려요?", real_catalog, store, cache)
+            assert srv.stats()["total"] == 1
+        assert out.provider["gpt5"] == "text" and out.analysis.needs_clarification

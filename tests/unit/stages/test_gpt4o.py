@@ -45,7 +45,9 @@ class TestAnswer:
         request = model.requests[0]
         assert request.system == SYSTEM and request.output_type is None and request.max_output_tokens == 800
         prompt = request.parts[0].text
-        assert "1. 품목: 생수병 | 분류: 무색페트병 | 재활용: 예 | 배출: 수거함" in prompt
+        assert ("1. 품목: 생수병 | 분류: 무색페트병 | 재활용: 예 | 버리는 곳: 투명 페트병 수거함 | 배출: 수거함"
+                in prompt)
+        assert "<draft>\n생수병은 투명 페트병 수거함에 내요." in prompt  # the answer's shape, from the rules
         assert "<rules>\n[생수병] 생수병 단계\n</rules>" in prompt
         assert prompt.endswith("<question>\n생수병 어떻게 버려요?\n</question>")
         assert 0 < request.timeout_s <= 30
@@ -138,6 +140,19 @@ class TestVerify:
     def test_empty_and_missing_category(self) -> None:
         assert verify_answer("  ", [PET]) == ["empty answer"]
         assert verify_answer("생수병은 페트병입니다.", [PET]) == ["omits category 무색페트병 (생수병)"]
+
+    def test_the_everyday_name_of_the_bin_counts(self) -> None:
+        assert verify_answer("영수증은 재활용되지 않아 일반 종량제 봉투에 버려요.", [RECEIPT]) == []
+        assert verify_answer("생수병은 투명 페트병 수거함에 내요.", [PET]) == []
+
+    def test_a_yes_for_a_bin_the_rules_forbid_is_rejected(self) -> None:
+        question = "영수증 종이로 버려도 되나요?"
+        assert verify_answer("네, 영수증은 일반 종량제 봉투에 버려요.", [RECEIPT], question) == [
+            "says 네 to 종이, but the rules say 일반종량제폐기물"]
+        assert verify_answer("아니요, 종이가 아니에요. 일반 종량제 봉투에 버려요.", [RECEIPT], question) == []
+        right = "생수병 투명 페트병으로 버려도 되나요?"
+        assert verify_answer("아니요, 생수병은 투명 페트병 수거함에 내요.", [PET], right) == [
+            "says 아니요 to 무색페트병, which is what the rules say"]
 
 
 class TestFallbacks:

@@ -21,7 +21,8 @@ from tests.unit.stages.conftest import SHA, S3LikeStore, prepared
 
 STATE_UNKNOWN = {"lid": "unknown", "label": "unknown", "residue": "unknown", "tape": "unknown",
                  "cleaned": None, "contaminated": None, "broken": None, "gas_remaining": None,
-                 "battery_inside": None}
+                 "battery_inside": None, "material": "unknown", "size": "unknown", "quantity": "unknown",
+                 "colour": "unknown", "coated": None, "amount_left": "unknown"}
 
 
 def seen(item_id: str | None, name: str, category: str | None, confidence: float = 0.9, **state: Any) -> dict:
