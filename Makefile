@@ -27,6 +27,8 @@ test: $(STAMP) $(BIN)/helm
 	$(BIN)/ruff check streams gateway bench tests scripts examples
 	$(BIN)/bunri schemas --check
 	$(BIN)/bunri rules check
+	@[ -x "$${BUNRI_CHROMIUM:-/usr/bin/chromium}" ] || command -v chromium >/dev/null || \
+	  echo "!!! No Chromium here: the browser end-to-end test will NOT run (apt-get install chromium) !!!" >&2
 	HELM_BIN=$(abspath $(BIN)/helm) $(BIN)/python -m pytest -q
 
 unit: $(STAMP)

@@ -4,6 +4,10 @@ Every gateway replica reads the WHOLE reply topic without a consumer group (all
 partitions assigned, starting at the end) and resolves the futures it is waiting on;
 replies for queries it does not know are kept briefly for ``GET /v1/queries/{id}``
 (another replica may have accepted them) and duplicates are dropped.
+
+The same reader also follows the topics given as ``tails`` (``q.events`` and ``q.feedback`` in the
+gateway) from their end, handing each record to its callback; records of one fetch are handed over
+in timestamp order, a query's progress event before its reply.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -38,6 +43,8 @@ class RequestBus(Protocol):
     def ready(self) -> bool: ...
 
     async def submit(self, request: c.QueryRequest) -> None: ...
+
+    async def publish(self, topic: str, key: bytes, value: bytes) -> None: ...
 
     async def wait(self, query_id: UUID, timeout: float) -> Reply | None: ...
 
@@ -83,7 +90,8 @@ class KafkaRequestBus:
     """aiokafka producer + group-less reply reader (faust's ReplyConsumer idea, ~150 lines)."""
 
     def __init__(self, settings: Settings, *, results: ResultStore | None = None,
-                 send_timeout_s: float = 2.0) -> None:
+                 send_timeout_s: float = 2.0, tails: Mapping[str, Callable[[bytes | None], None]] | None = None,
+                 on_reply: Callable[[Reply], None] | None = None) -> None:
         self._settings = settings
         self._bootstrap = settings.bootstrap
         self._request_topic = topic_name(settings.kafka, "preprocess")
@@ -96,6 +104,9 @@ class KafkaRequestBus:
         self._consumer: AIOKafkaConsumer | None = None
         self._reader: asyncio.Task[None] | None = None
         self._positioned = asyncio.Event()
+        # topic name -> callback for the other topics this reader follows (topic keys resolved here)
+        self._tails = {topic_name(settings.kafka, key): fn for key, fn in (tails or {}).items()}
+        self._on_reply_hook = on_reply
         self.duplicates = 0
 
     @property
@@ -127,13 +138,15 @@ class KafkaRequestBus:
 
     async def _position(self) -> None:
         assert self._consumer is not None
-        parts = self._consumer.partitions_for_topic(self._reply_topic)
-        if not parts:
-            await self._consumer._client.force_metadata_update()  # noqa: SLF001 (no public API)
-            parts = self._consumer.partitions_for_topic(self._reply_topic)
-        if not parts:
-            raise BrokerUnavailable(f"reply topic {self._reply_topic} does not exist")
-        tps = [TopicPartition(self._reply_topic, p) for p in sorted(parts)]
+        tps: list[TopicPartition] = []
+        for topic in (self._reply_topic, *self._tails):
+            parts = self._consumer.partitions_for_topic(topic)
+            if not parts:
+                await self._consumer._client.force_metadata_update()  # noqa: SLF001 (no public API)
+                parts = self._consumer.partitions_for_topic(topic)
+            if not parts:
+                raise BrokerUnavailable(f"topic {topic} does not exist (run `bunri topics create`)")
+            tps += [TopicPartition(topic, p) for p in sorted(parts)]
         self._consumer.assign(tps)
         await self._consumer.seek_to_end(*tps)
         for tp in tps:  # resolve the end offsets now: a reply produced after this is seen
@@ -172,6 +185,16 @@ class KafkaRequestBus:
             self._accepted.pop(qid, None)
             raise BrokerUnavailable(f"could not hand the query to Kafka: {exc!r}") from exc
 
+    async def publish(self, topic: str, key: bytes, value: bytes) -> None:
+        """Produce one record to the topic ``topic`` (a key of streams.topics.BASE_NAMES) and wait for the ack."""
+        if self._producer is None or not self.ready:
+            raise BrokerUnavailable("the gateway is not connected to Kafka")
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await self._producer.send_and_wait(topic_name(self._settings.kafka, topic), value, key=key)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise BrokerUnavailable(f"could not publish to {topic}: {exc!r}") from exc
+
     async def wait(self, query_id: UUID, timeout: float) -> Reply | None:
         done = self._results.get(query_id)
         if done is not None:
@@ -204,9 +227,20 @@ class KafkaRequestBus:
                 logger.warning("reply reader: %s; retrying", exc)
                 await asyncio.sleep(0.5)
                 continue
-            for records in batch.values():
-                for record in records:
+            records = [r for rs in batch.values() for r in rs]
+            if len(batch) > 1:  # several partitions: hand records over in the order they were produced
+                records.sort(key=lambda r: (r.timestamp, r.topic == self._reply_topic))
+            for record in records:
+                if record.topic == self._reply_topic:
                     self._on_reply(record.value)
+                else:
+                    self._on_tail(record)
+
+    def _on_tail(self, record: Any) -> None:
+        try:
+            self._tails[record.topic](record.value)
+        except Exception:  # a bad record must not stop the reader (and with it every reply)
+            logger.exception("reader: record from %s could not be handled", record.topic)
 
     def _on_reply(self, value: bytes | None) -> None:
         try:
@@ -220,6 +254,8 @@ class KafkaRequestBus:
         fut = self._waiters.pop(reply.query_id, None)
         if fut is not None and not fut.done():
             fut.set_result(reply)
+        if self._on_reply_hook is not None:
+            self._on_reply_hook(reply)
 
 
 async def _stop_client(client: AIOKafkaConsumer | AIOKafkaProducer) -> None:

@@ -8,9 +8,11 @@ from fastapi import Depends, Request
 
 from gateway.bus import RequestBus
 from gateway.errors import ApiError
+from gateway.events import EventLog
+from gateway.feedback import FeedbackLedger
 from streams.settings import Settings
 
-__all__ = ["BusDep", "SettingsDep", "StoreDep", "IdempotencyDep"]
+__all__ = ["BusDep", "EventsDep", "FeedbackDep", "SettingsDep", "StoreDep", "IdempotencyDep"]
 
 
 def get_bus(request: Request) -> RequestBus:
@@ -32,7 +34,17 @@ def get_idempotency(request: Request) -> Any:
     return request.state.idempotency
 
 
+def get_events(request: Request) -> EventLog:
+    return request.state.events  # type: ignore[no-any-return]
+
+
+def get_feedback(request: Request) -> FeedbackLedger:
+    return request.state.feedback  # type: ignore[no-any-return]
+
+
 BusDep = Annotated[RequestBus, Depends(get_bus)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Any, Depends(get_store)]
 IdempotencyDep = Annotated[Any, Depends(get_idempotency)]
+EventsDep = Annotated[EventLog, Depends(get_events)]
+FeedbackDep = Annotated[FeedbackLedger, Depends(get_feedback)]

@@ -16,8 +16,13 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
+from gateway import metrics, web
 from gateway.bus import KafkaRequestBus, RequestBus
 from gateway.errors import install_error_handlers
+from gateway.events import EventLog
+from gateway.events.routes import router as events_router
+from gateway.feedback import FeedbackLedger
+from gateway.feedback.routes import router as feedback_router
 from gateway.routes import router
 from streams.errors import BrokerUnavailable
 from streams.settings import Settings
@@ -56,21 +61,30 @@ class State(TypedDict):
     bus: RequestBus | None
     store: Any
     idempotency: IdempotencyKeys
+    events: EventLog
+    feedback: FeedbackLedger
 
 
 def create_app(settings: Settings | None = None, *, bus: RequestBus | None = None,
-               store: Any = None) -> FastAPI:
-    """Build the FastAPI app. Tests pass a fake ``bus``; production builds a KafkaRequestBus."""
+               store: Any = None, events: EventLog | None = None) -> FastAPI:
+    """Build the FastAPI app; production builds a KafkaRequestBus.
+
+    Tests pass a fake ``bus``, and may pass the ``events`` log to feed it progress events.
+    """
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         own_bus = bus is None
         state: State = {"settings": settings, "bus": bus, "store": store or make_store(settings),
-                        "idempotency": IdempotencyKeys()}
+                        "idempotency": IdempotencyKeys(), "events": EventLog() if events is None else events,
+                        "feedback": FeedbackLedger()}
         connector = None
         if own_bus:
-            kafka_bus = KafkaRequestBus(settings)
+            # One reader follows q.reply, q.events (progress, SSE) and q.feedback (one per query).
+            kafka_bus = KafkaRequestBus(settings, tails={"events": state["events"].add_raw,
+                                                         "feedback": state["feedback"].add_raw},
+                                        on_reply=state["events"].add_reply)
             state["bus"] = kafka_bus
             connector = asyncio.create_task(_connect(kafka_bus))
         try:
@@ -89,7 +103,12 @@ def create_app(settings: Settings | None = None, *, bus: RequestBus | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(metrics.MetricsMiddleware)
     app.include_router(router)
+    app.include_router(events_router)
+    app.include_router(feedback_router)
+    app.include_router(metrics.router)
+    app.include_router(web.router)
     return app
 
 

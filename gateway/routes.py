@@ -12,17 +12,22 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from gateway.deps import BusDep, IdempotencyDep, SettingsDep, StoreDep
+from gateway.deps import BusDep, EventsDep, IdempotencyDep, SettingsDep, StoreDep
 from gateway.errors import FAILURE_STATUS, ApiError, failure_response
+from gateway.events.publish import announce_accepted
 from streams import contracts as c
 from streams.errors import BrokerUnavailable, PermanentError
 from streams.intake import build_request, clean_question
+from streams.observability.logs import log_context
 from streams.settings import Settings
 
 __all__ = ["router"]
 
 router = APIRouter()
 
+_REGION = {"type": "string", "maxLength": 60,
+           "description": "Optional: the user's 시·군·구, as a code (11680) or a name ('강남구', '서울 강남구', "
+                          "'수원시 영통구'); an ambiguous name ('중구') is asked back. Never an address."}
 _QUERY_BODY = {
     "requestBody": {
         "required": True,
@@ -35,19 +40,22 @@ _QUERY_BODY = {
                         "question": {"type": "string", "minLength": 1, "maxLength": c.MAX_QUESTION_CHARS},
                         "image": {"type": "string", "format": "binary",
                                   "description": "JPEG, PNG, WebP or HEIC photo, at most 20 MB by default."},
+                        "region": _REGION,
                     },
                 }
             },
             "application/json": {
                 "schema": {"type": "object", "required": ["question"], "additionalProperties": False,
-                           "properties": {"question": {"type": "string", "maxLength": c.MAX_QUESTION_CHARS}}}
+                           "properties": {"question": {"type": "string", "maxLength": c.MAX_QUESTION_CHARS},
+                                          "region": _REGION}}
             },
         },
     }
 }
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    202: {"description": "Not answered within `wait` seconds: poll the Location."},
+    202: {"description": "Not answered within `wait` seconds: `{query_id, status, events}`; follow the `events` "
+               "URL (SSE) or poll the Location."},
     413: {"description": "Upload over the size limit (`image_too_large`)."},
     415: {"description": "The file is not a JPEG/PNG/WebP/HEIC image (`unsupported_image`)."},
     422: {"description": "Missing, empty or too long question; corrupt image; no rule."},
@@ -68,8 +76,8 @@ async def _read_input(request: Request, settings: Settings) -> tuple[str, bytes 
             body = json.loads(await request.body() or b"null")
         except ValueError as exc:
             raise ApiError(422, "invalid_input", f"body is not valid JSON: {exc}") from exc
-        if not isinstance(body, dict) or set(body) - {"question"}:
-            raise ApiError(422, "invalid_input", 'JSON body must be {"question": "..."}')
+        if not isinstance(body, dict) or set(body) - {"question", "region"}:
+            raise ApiError(422, "invalid_input", 'JSON body must be {"question": "...", "region"?: "..."}')
         return _clean(body.get("question")), None, None
     if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form(max_files=1, max_fields=10)
@@ -83,6 +91,20 @@ async def _read_input(request: Request, settings: Settings) -> tuple[str, bytes 
                    "send multipart/form-data (question, image) or application/json {\"question\"}")
 
 
+async def _read_region(request: Request) -> str | None:
+    """The optional ``region`` field (the body is cached by then: ``_read_input`` read it)."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = json.loads(await request.body() or b"null")
+        value = body.get("region") if isinstance(body, dict) else None
+    else:
+        value = (await request.form()).get("region")
+    if isinstance(value, int) and not isinstance(value, bool):  # {"region": 11680}
+        value = str(value)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(422, "invalid_input", "region must be text (a 시·군·구 code or name)")
+    return value
+
+
 def _reply_response(reply: c.Answer | c.Failure, accepted_at: float | None = None) -> JSONResponse:
     if isinstance(reply, c.Failure):
         return failure_response(reply)
@@ -93,7 +115,8 @@ def _reply_response(reply: c.Answer | c.Failure, accepted_at: float | None = Non
 
 
 def _pending(query_id: UUID) -> JSONResponse:
-    return JSONResponse({"query_id": str(query_id), "status": "pending"}, status_code=202,
+    return JSONResponse({"query_id": str(query_id), "status": "pending",
+                         "events": f"/v1/queries/{query_id}/events"}, status_code=202,
                         headers={"Location": f"/v1/queries/{query_id}"})
 
 
@@ -101,11 +124,14 @@ def _pending(query_id: UUID) -> JSONResponse:
              summary="Ask how to dispose of an item (question, optional photo)")
 async def create_query(
     request: Request, bus: BusDep, settings: SettingsDep, store: StoreDep, idempotency: IdempotencyDep,
-    wait: Annotated[float, Query(ge=0, le=60, description="Seconds to wait for the answer.")] = 30,
+    events: EventsDep,
+    wait: Annotated[float, Query(ge=0, le=60, description="Seconds to wait for the answer; 0 answers 202 at "
+                                 "once (then follow /v1/queries/{id}/events).")] = 30,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
     accepted_at = time.perf_counter()
     question, data, upload = await _read_input(request, settings)
+    region = await _read_region(request)
     if not bus.ready:
         raise ApiError(503, "broker_unavailable", "the pipeline is not connected to Kafka")
     query_id = uuid.uuid4()
@@ -114,22 +140,25 @@ async def create_query(
         reply = await bus.wait(previous, wait)
         return _reply_response(reply) if reply is not None else _pending(previous)
     try:
-        return await _submit(bus, settings, store, query_id, question, data, upload, idempotency_key,
-                             wait, accepted_at)
+        with log_context(query_id=query_id, stage="gateway"):  # JSON log lines of this query carry its id
+            return await _submit(bus, events, settings, store, query_id, question, data, upload,
+                                 idempotency_key, wait, accepted_at, region=region)
     except Exception:
         if idempotency_key:
             idempotency.release(idempotency_key, query_id)
         raise
 
 
-async def _submit(bus: Any, settings: Settings, store: Any, query_id: UUID, question: str, data: bytes | None,
-                  upload: UploadFile | None, idempotency_key: str | None, wait: float,
-                  accepted_at: float) -> JSONResponse:
+async def _submit(bus: Any, events: Any, settings: Settings, store: Any, query_id: UUID, question: str,
+                  data: bytes | None, upload: UploadFile | None, idempotency_key: str | None, wait: float,
+                  accepted_at: float, *, region: str | None = None) -> JSONResponse:
     try:
         request_msg = await build_request(
             settings, store, question, image=data, query_id=query_id, idempotency_key=idempotency_key,
             filename=upload.filename if upload else None, content_type=upload.content_type if upload else None,
+            region=region,
         )
+        await announce_accepted(bus, events, request_msg)  # the first progress event (SSE)
         await bus.submit(request_msg)
     except PermanentError as exc:
         raise ApiError(FAILURE_STATUS.get(exc.reason, 422), exc.reason, exc.message) from exc
@@ -148,11 +177,11 @@ def _clean(value: object) -> str:
 
 @router.get("/v1/queries/{query_id}", response_model=c.Answer, responses=_ERRORS,
             summary="The result of an earlier query (202 while pending)")
-async def get_query(query_id: UUID, bus: BusDep) -> JSONResponse:
+async def get_query(query_id: UUID, bus: BusDep, events: EventsDep) -> JSONResponse:
     reply = bus.result(query_id)
     if reply is not None:
         return _reply_response(reply)
-    if bus.known(query_id):
+    if bus.known(query_id) or events.known(query_id):  # accepted here, or its events came from another replica
         return _pending(query_id)
     raise ApiError(404, "not_found", f"no query {query_id} is known to this gateway")
 

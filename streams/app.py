@@ -13,28 +13,61 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import faust
+from aiokafka import TopicPartition
+from faust.tables.manager import TableManager
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from streams.binding import MessageMeta, Outgoing, StageBinding
+from streams.observability.stage import observed
+from streams.observability.worker import install_worker_metrics
 from streams.settings import Settings
-from streams.topics import BASE_NAMES, topic_name
+from streams.topics import BASE_NAMES, topic_name, topic_specs
 
-__all__ = ["InOrderAcker", "create_app"]
+__all__ = ["InOrderAcker", "create_app", "join_requested", "readiness"]
 
 logger = logging.getLogger(__name__)
 
 
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    _announcing: asyncio.Task[None] | None = None
+
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         # Faust hard-codes fetch_max_wait_ms=1500, which adds ~0.3 s per hop on Tansu.
         consumer._fetch_max_wait_ms = self.app.conf.bunri_fetch_max_wait_ms  # type: ignore[attr-defined]
+        if self.app.conf.bunri_assign_all is not None:  # type: ignore[attr-defined]
+            # Without a join, the first committed-offset fetch races the coordinator lookup and
+            # retries after retry_backoff (100 ms, on the first answer); the embedded broker is local.
+            consumer._retry_backoff_ms = 10
         return consumer
+
+    async def subscribe(self, topics: Iterable[str]) -> None:
+        partitions: Mapping[str, int] | None = self.app.conf.bunri_assign_all  # type: ignore[attr-defined]
+        if partitions is None:
+            await super().subscribe(topics)
+            return
+        # One process owns every partition (embedded mode): take them all at once. Joining a group
+        # would cost the coordinator's join delay (half the session timeout on Tansu, 3 s) for nothing.
+        tps = {TP(topic, n) for topic in topics for n in range(partitions[topic])}
+        await self.call_thread(self._assign, tps)
+        # Faust marks the subscription done after subscribe() returns and only then expects the
+        # assignment callbacks (they wait for it), so announce the partitions from a task.
+        self._announcing = asyncio.ensure_future(self._announce(tps))
+
+    async def _assign(self, tps: set[TP]) -> None:
+        self._ensure_consumer().assign([TopicPartition(tp.topic, tp.partition) for tp in tps])
+
+    async def _announce(self, tps: set[TP]) -> None:
+        try:
+            self.app.on_rebalance_start()
+            await self.consumer.on_partitions_assigned(tps, 0)
+        except Exception as exc:  # noqa: BLE001  (the app must stop, not hang unassigned)
+            await self.crash(exc)
 
 
 class _Consumer(faust_aiokafka.Consumer):
@@ -46,7 +79,20 @@ class _Transport(faust_aiokafka.Transport):
     Consumer = _Consumer
 
 
+class _TableManager(TableManager):
+    async def on_start(self) -> None:
+        # Faust sleeps 1 s here so that tables declared late can still register before the
+        # consumer subscribes; bunri declares no tables, so subscribe (and get partitions) now.
+        if not self.should_stop:
+            await self._update_channels()
+            await self.recovery.start()
+
+
 class BunriApp(faust.App):
+    #: Start-up work still running beside faust (the Korean analyser loading in a thread);
+    #: the app is not ready until every future here is done.
+    warming: list[asyncio.Future[Any]]
+
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self, loop=self.loop)
 
@@ -76,8 +122,17 @@ class InOrderAcker:
 
 
 def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: str,
-               web_port: int | None = None) -> BunriApp:
-    """Build the faust app with one agent per binding. Nothing connects until it starts."""
+               web_port: int | None = None, assign_all: bool = False) -> BunriApp:
+    """Build the faust app with one agent per binding. Nothing connects until it starts.
+
+    Args:
+        settings: The process's settings.
+        bindings: One per stage this process runs.
+        app_id: The consumer group (prefixed with the topic prefix).
+        web_port: Serve ``/healthz`` and ``/readyz`` on this port; None for no web server.
+        assign_all: This process is the only consumer (embedded mode): assign every partition
+            directly instead of joining the consumer group. Offsets are still committed to the group.
+    """
     kafka = settings.kafka
     app = BunriApp(
         f"{kafka.topic_prefix}{app_id}",
@@ -99,12 +154,17 @@ def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: 
         producer_acks=-1,
         stream_wait_empty=False,
         store="memory://",
+        TableManager=_TableManager,
     )
+    app.warming = []
     app.conf.bunri_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # type: ignore[attr-defined]
+    app.conf.bunri_assign_all = (  # type: ignore[attr-defined]
+        {spec.name: spec.partitions for spec in topic_specs(kafka)} if assign_all else None)
     out_topics = {key: topic_name(kafka, key) for key in BASE_NAMES}
     for binding in bindings:
         _register_agent(app, binding, topic_name(kafka, binding.name), out_topics, binding.concurrency)
     _register_health(app)
+    install_worker_metrics(app)  # /metrics beside the probes, and this app's consumer lag
     return app
 
 
@@ -134,7 +194,7 @@ async def _handle(app: BunriApp, binding: StageBinding, stream: Any, event: Any,
     msg = event.message
     try:
         meta = MessageMeta(topic=msg.topic, partition=msg.partition, offset=msg.offset, key=msg.key)
-        outgoing = await binding.process(msg.value, meta)
+        outgoing = await observed(binding, msg.value, meta)  # + progress events, metrics, log context
         await _send_until_delivered(app, binding.name, outgoing, out_topics, msg.offset)
     finally:
         slots.release()
@@ -175,11 +235,27 @@ def _register_health(app: BunriApp) -> None:
         return web.json(state, status=200 if state["ready"] else 503)
 
 
+def join_requested(app: BunriApp) -> bool:
+    """The group coordinator holds our join request: a good time to load.
+
+    Kafka and Tansu answer a first JoinGroup at once with a member id and then hold the second one
+    (Kafka's initial rebalance delay, half the session timeout on Tansu), so a member id means the
+    request is out and the next seconds are the coordinator's.
+    """
+    try:
+        coordinator = app.consumer._thread._consumer._coordinator  # faust thread -> aiokafka consumer
+    except AttributeError:  # not created yet
+        return False
+    return bool(getattr(coordinator, "member_id", ""))
+
+
 def readiness(app: BunriApp) -> dict[str, Any]:
-    """Ready once the producer runs and the consumer holds an assignment."""
+    """Ready once the producer runs, the consumer holds an assignment and start-up work is done."""
     try:
         producer_ok = app.producer.started if app.producer else False
         assigned = len(app.consumer.assignment()) if app.consumer and app.consumer.started else 0
     except Exception:  # before start, faust raises on attribute access
         producer_ok, assigned = False, 0
-    return {"ready": bool(producer_ok and assigned), "producer": producer_ok, "partitions": assigned}
+    warm = all(f.done() for f in getattr(app, "warming", ()))
+    return {"ready": bool(producer_ok and assigned and warm), "producer": producer_ok, "partitions": assigned,
+            "warm": warm}

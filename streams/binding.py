@@ -1,11 +1,13 @@
 """The one generic binding between a pure stage handler and the topics (Kafka-free).
 
-For each raw message it: decodes the value into the stage's input contract, drops work
+For each raw message it: decodes the value into the stage's input contract (a tolerant reader:
+fields this version does not know are ignored and logged once, :func:`streams.contracts.decode`), drops work
 whose deadline passed (timeout Failure), calls the handler, retries transient errors
 with backoff inside the deadline, and routes the result:
 
-- a next-stage message -> the next topic;
-- an :class:`~streams.contracts.Answer` or :class:`~streams.contracts.Failure` -> the reply topic;
+- a next-stage message -> the next topic, with the stage's prompt version added to ``prompts``;
+- an :class:`~streams.contracts.Answer` or :class:`~streams.contracts.Failure` -> the reply topic, stamped
+  with what produced it (bunri version, prompt versions) and the envelope's ``accepted_at``/``replay_of``;
 - a permanent error (or an undecodable value, or a bug) -> the dead-letter topic with the
   reason and the original payload, plus a Failure reply so the client hears at once.
 
@@ -27,6 +29,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
+from streams import __version__ as BUNRI_VERSION
 from streams import contracts as c
 from streams.errors import PermanentError, PipelineError, TransientError
 from streams.topics import NEXT
@@ -78,10 +81,11 @@ class StageBinding:
     max_backoff_s: float = 2.0
     clock: Callable[[], datetime] = c.utcnow
     stats: dict[str, int] = field(default_factory=lambda: {"ok": 0, "dead_letter": 0, "timeout": 0, "retried": 0})
+    prompt: str | None = None  # this stage's prompt version (label@hash), when it has a model
 
     async def process(self, raw: bytes | None, meta: MessageMeta) -> list[Outgoing]:
         try:
-            msg = self.in_model.model_validate_json(raw or b"")
+            msg = c.decode(self.in_model, raw or b"")
         except ValidationError as exc:
             return self._dead_letter(raw, meta, "invalid_input", exc, _query_id_from(raw, meta))
         envelope: c.Envelope = msg.envelope  # type: ignore[attr-defined]
@@ -113,19 +117,18 @@ class StageBinding:
                                self.name, env.query_id, attempt, delay, exc)
                 await asyncio.sleep(delay)
             except PermanentError as exc:
-                return self._dead_letter(raw, meta, exc.reason, exc, env.query_id)
+                return self._dead_letter(raw, meta, exc.reason, exc, env.query_id, env)
             except TimeoutError as exc:  # the handler hit the deadline
                 self.stats["timeout"] += 1
                 return [self._failure(env, "timeout", f"{self.name}: deadline reached ({exc!r})")]
             except Exception as exc:  # a bug must not kill the worker: dead-letter it
                 logger.exception("stage=%s query=%s unexpected error", self.name, env.query_id)
-                return self._dead_letter(raw, meta, "internal", exc, env.query_id)
-        inherited = getattr(msg, "timings_ms", {})
+                return self._dead_letter(raw, meta, "internal", exc, env.query_id, env)
         try:
-            return [self._route(out, env, attempt, inherited, (time.perf_counter() - started) * 1000)]
+            return [self._route(out, env, attempt, msg, (time.perf_counter() - started) * 1000)]
         except Exception as exc:  # a handler returned something unroutable: a bug, dead-letter it
             logger.exception("stage=%s query=%s returned an unroutable result", self.name, env.query_id)
-            return self._dead_letter(raw, meta, "internal", exc, env.query_id)
+            return self._dead_letter(raw, meta, "internal", exc, env.query_id, env)
 
     async def _call(self, msg: BaseModel, env: c.Envelope) -> BaseModel:
         left = (env.deadline - self.clock()).total_seconds()
@@ -134,27 +137,35 @@ class StageBinding:
         async with asyncio.timeout(left):
             return await self.handler(msg)
 
-    def _route(self, out: BaseModel, env: c.Envelope, attempt: int, inherited: dict[str, float],
+    def _route(self, out: BaseModel, env: c.Envelope, attempt: int, msg: BaseModel,
                elapsed_ms: float) -> Outgoing:
         topic = _ROUTES.get(type(out))
         if topic not in (NEXT.get(self.name), "reply"):  # never loop back or skip a stage
             raise TypeError(f"stage {self.name} returned {type(out).__name__}, which it may not publish")
-        # Earlier stages' timings travel forward even if a handler built its output afresh.
-        timings = {**inherited, **getattr(out, "timings_ms", {}), self.name: round(elapsed_ms, 2)}
+        # Earlier stages' timings and prompt versions travel forward even if a handler built its
+        # output afresh; a cached Answer keeps the prompts that wrote it.
+        timings = {**getattr(msg, "timings_ms", {}), **getattr(out, "timings_ms", {}),
+                   self.name: round(elapsed_ms, 2)}
         update: dict[str, Any] = {"timings_ms": timings}
+        if hasattr(out, "prompts"):
+            own = {self.name: self.prompt} if self.prompt else {}
+            update["prompts"] = {**getattr(msg, "prompts", {}), **getattr(out, "prompts", {}), **own}
         if hasattr(out, "envelope"):
             update["envelope"] = env.model_copy(update={"attempt": attempt})
+        if isinstance(out, c.Answer | c.Failure):
+            update.update(_provenance(env))
         out = out.model_copy(update=update)
         self.stats["ok"] += 1
         return Outgoing(topic, str(env.query_id).encode(), out.model_dump_json().encode())
 
     def _failure(self, env: c.Envelope, reason: c.FailureReason, message: str) -> Outgoing:
-        failure = c.Failure(query_id=env.query_id, reason=reason, message=message, stage=self.name)
+        failure = c.Failure(query_id=env.query_id, reason=reason, message=message, stage=self.name,
+                            **_provenance(env))
         return Outgoing("reply", str(env.query_id).encode(), failure.model_dump_json().encode())
 
     def _dead_letter(
         self, raw: bytes | None, meta: MessageMeta, reason: c.FailureReason, exc: BaseException,
-        query_id: UUID | None,
+        query_id: UUID | None, env: c.Envelope | None = None,
     ) -> list[Outgoing]:
         self.stats["dead_letter"] += 1
         text = (raw or b"").decode("utf-8", errors="replace")
@@ -170,9 +181,16 @@ class StageBinding:
         key = str(query_id).encode() if query_id else meta.key
         records = [Outgoing("dead_letter", key, dead.model_dump_json().encode())]
         if query_id is not None:
-            failure = c.Failure(query_id=query_id, reason=reason, message=message[:1000], stage=self.name)
+            stamp = _provenance(env) if env is not None else {"bunri_version": BUNRI_VERSION}
+            failure = c.Failure(query_id=query_id, reason=reason, message=message[:1000], stage=self.name,
+                                **stamp)
             records.append(Outgoing("reply", key, failure.model_dump_json().encode()))
         return records
+
+
+def _provenance(env: c.Envelope) -> dict[str, Any]:
+    """What every reply says about where it came from, from the sending worker and the envelope."""
+    return {"bunri_version": BUNRI_VERSION, "accepted_at": env.created_at, "replay_of": env.replay_of}
 
 
 def _query_id_from(raw: bytes | None, meta: MessageMeta) -> UUID | None:

@@ -57,6 +57,20 @@ class EmbeddedBroker:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 15.0) -> EmbeddedBroker:
+        """Start Tansu and block until it listens."""
+        self.spawn()
+        deadline = time.monotonic() + timeout
+        while not self._listening():
+            if time.monotonic() > deadline:
+                self._give_up(timeout)
+            time.sleep(0.05)
+        return self
+
+    def spawn(self) -> EmbeddedBroker:
+        """Start the Tansu process and return at once (it starts on another core meanwhile).
+
+        Call :meth:`wait_listening` before using :attr:`bootstrap`.
+        """
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "RUST_LOG": os.environ.get("BUNRI_TANSU_LOG", "warn")}
@@ -66,14 +80,26 @@ class EmbeddedBroker:
             stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True,  # Ctrl-C in a terminal reaches us, not the broker directly
         )
+        return self
+
+    async def wait_listening(self, timeout: float = 15.0) -> None:
+        """Return once the spawned broker accepts connections; BrokerUnavailable if it exits or stalls."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise BrokerUnavailable(f"embedded Tansu exited with code {self._proc.returncode}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
-                logger.info("embedded Tansu broker listening on %s", self.bootstrap)
-                return self
-            time.sleep(0.05)
+        while not self._listening():
+            if time.monotonic() > deadline:
+                self._give_up(timeout)
+            await asyncio.sleep(0.02)
+
+    def _listening(self) -> bool:
+        if self._proc is None or self._proc.poll() is not None:
+            code = None if self._proc is None else self._proc.returncode
+            raise BrokerUnavailable(f"embedded Tansu exited with code {code}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+            logger.info("embedded Tansu broker listening on %s", self.bootstrap)
+            return True
+        return False
+
+    def _give_up(self, timeout: float) -> None:
         self.stop()
         raise BrokerUnavailable(f"embedded Tansu did not listen on {self.bootstrap} within {timeout}s")
 
@@ -120,7 +146,7 @@ async def wait_for_broker(bootstrap: str, timeout: float = 10.0) -> None:
             return
         except (KafkaError, OSError) as exc:
             last = exc
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.1)
         finally:
             with contextlib.suppress(Exception):
                 await admin.close()

@@ -79,17 +79,20 @@ def _digest(parts: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def answer_key(image_sha256: str | None, question: str, rules_version: str, models: dict[str, str]) -> str:
-    """Key of a complete Answer: the same photo (or none), question, rules and models."""
-    return _digest(
-        {
-            "v": 1,
-            "image": image_sha256 or NO_IMAGE,
-            "question": normalise_question(question),
-            "rules": rules_version,
-            "models": models,
-        }
-    )
+def answer_key(image_sha256: str | None, question: str, rules_version: str, models: dict[str, str],
+               region: str | None = None) -> str:
+    """Key of a complete Answer: the same photo (or none), question, rules and models — and the 시·군·구 code
+    the request gave (absent without one, so keys of answers without a region are unchanged)."""
+    parts: dict[str, Any] = {
+        "v": 1,
+        "image": image_sha256 or NO_IMAGE,
+        "question": normalise_question(question),
+        "rules": rules_version,
+        "models": models,
+    }
+    if region is not None:
+        parts["region"] = region
+    return _digest(parts)
 
 
 def analysis_key(image_sha256: str, model: str, prompt_version: str) -> str:

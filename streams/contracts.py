@@ -13,6 +13,8 @@ Topic -> value model:
 - ``q.gpt4o``       -> :class:`RuleContext`    (rag -> gpt4o)
 - ``q.reply``       -> :data:`Reply` = :class:`Answer` | :class:`Failure` (discriminated on ``kind``)
 - ``q.dead-letter`` -> :class:`DeadLetter`
+- ``q.events``      -> :class:`ProgressEvent`  (gateway and every stage -> live clients, analytics)
+- ``q.feedback``    -> :class:`Feedback`       (gateway -> ``bunri feedback report``, analytics)
 
 Every pipeline message carries the same :class:`Envelope`; stages copy it forward
 so the last stage can reply without knowing who asked. The Kafka key of every
@@ -21,11 +23,13 @@ message is ``str(envelope.query_id)``.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 __all__ = [
     "OFFICIAL_CATEGORIES",
@@ -35,27 +39,36 @@ __all__ = [
     "Clarification",
     "DeadLetter",
     "DetectedItem",
+    "Feedback",
     "Envelope",
     "Failure",
     "FailureReason",
     "ImageRef",
     "ItemGuidance",
+    "ItemGuess",
     "ItemRef",
     "ItemState",
     "MatchKind",
+    "Route",
     "ModelUsage",
     "OfficialCategory",
     "PreparedImage",
     "PreparedQuery",
+    "ProgressEvent",
+    "ProgressKind",
     "QueryRequest",
+    "RegionRef",
     "Reply",
     "RuleContext",
     "RuleUsed",
     "SourceRef",
     "Usage",
     "VisionAnalysis",
+    "decode",
     "parse_reply",
 ]
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -64,6 +77,8 @@ SCHEMA_VERSION: Literal[1] = 1
 MAX_MESSAGE_BYTES = 1_000_000
 MAX_DEAD_LETTER_PAYLOAD = 64 * 1024
 MAX_QUESTION_CHARS = 500
+MAX_FEEDBACK_ITEM_CHARS = 100
+MAX_FEEDBACK_COMMENT_CHARS = 500
 
 OfficialCategory = Literal[
     "종이",
@@ -89,6 +104,9 @@ OFFICIAL_CATEGORIES: tuple[str, ...] = get_args(OfficialCategory)
 
 #: How an item was matched to the catalogue.
 MatchKind = Literal["exact", "alias", "fuzzy", "category", "none"]
+#: Where an item ends up: material recycling, reuse (재활용센터, 나눔), a special collection (hazardous,
+#: bulky, construction), or disposal in a 종량제/불연성 bag. Only "dispose" means "not recyclable".
+Route = Literal["recycle", "reuse", "special", "dispose"]
 
 #: The closed list of failure reasons. The gateway maps each to an HTTP status in one table.
 FailureReason = Literal[
@@ -108,8 +126,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _open_schema(schema: dict[str, Any]) -> None:
+    # The compatibility policy (docs/topics.md): adding an optional field is compatible, so the
+    # published schema must let a consumer built from it accept one. Writers stay closed (extra="forbid").
+    schema["additionalProperties"] = True
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_open_schema)
 
 
 class Envelope(_Model):
@@ -120,6 +144,7 @@ class Envelope(_Model):
     deadline: AwareDatetime = Field(description="After this instant no stage works on the query.")
     attempt: int = Field(default=0, ge=0, description="Retries used by the stage that sent this message.")
     reply_to: str = Field(default="q.reply", description="Topic the final Answer or Failure goes to.")
+    replay_of: UUID | None = Field(default=None, description="Set by `bunri replay`: the recorded query re-run.")
 
     def expired(self, now: datetime | None = None) -> bool:
         return (now or utcnow()) >= self.deadline
@@ -129,6 +154,8 @@ class SourceRef(_Model):
     key: str = Field(description="Source key from docs/sources.md, e.g. MOE-GUIDE.")
     checked: str | None = Field(default=None, description="Date the source was checked (YYYY-MM-DD).")
     url: str | None = None
+    title: str | None = Field(default=None, description="Title and publisher, from docs/sources.md.")
+    via: str | None = Field(default=None, description="Set when the fact was read second-hand: through what.")
 
 
 class ImageRef(_Model):
@@ -165,6 +192,16 @@ class ItemState(_Model):
     broken: bool | None = None
     gas_remaining: bool | None = None
     battery_inside: bool | None = None
+    # Added compatibly (optional, "unknown"/None by default): the dimensions an item's category can
+    # depend on — what it is made of, whether it fits a bag, household amount vs renovation volume,
+    # clear vs coloured, coated or laminated.
+    material: Literal["paper", "plastic", "vinyl", "styrofoam", "glass", "metal", "wood", "fabric", "rubber",
+                      "ceramic", "stone", "leather", "mixed", "unknown"] = "unknown"
+    size: Literal["fits_bag", "oversized", "unknown"] = "unknown"
+    quantity: Literal["household", "bulk", "unknown"] = "unknown"
+    colour: Literal["clear", "coloured", "unknown"] = "unknown"
+    coated: bool | None = None
+    amount_left: Literal["none", "little", "much", "unknown"] = "unknown"  # of the contents: "반도 안 썼어요"
 
     def known(self) -> dict[str, Any]:
         """Only the fields that carry information (not unknown/None)."""
@@ -190,9 +227,22 @@ class DetectedItem(_Model):
     match: MatchKind = Field(default="none", description="How item_id was matched, when text-resolved.")
 
 
+class RegionRef(_Model):
+    """A 시·군·구: the finest place bunri ever keeps or logs (never an address)."""
+
+    code: str = Field(pattern=r"^\d{5}$", description="시·군·구 code: the first five digits of the MOIS "
+                                                       "administrative code, e.g. 11680.")
+    sido: str = Field(max_length=20, description="시·도, e.g. 서울특별시.")
+    sigungu: str = Field(default="", max_length=30, description="시·군·구, e.g. 강남구 (empty for 세종특별자치시).")
+    given: Literal["request", "question"] = Field(
+        default="request", description="How it was given: the request's region field, or read from the question.")
+
+
 class Clarification(_Model):
     question: str = Field(description="What to ask the user (Korean).")
     candidates: list[ItemRef] = Field(default_factory=list)
+    regions: list[RegionRef] = Field(default_factory=list,
+                                     description="The districts a region the user named may be (중구: which 시·도).")
 
 
 class VisionAnalysis(_Model):
@@ -225,13 +275,25 @@ class ItemGuidance(_Model):
     official_category: OfficialCategory | None
     channel: str | None = None
     recyclable: bool | None = None
+    route: Route | None = Field(default=None, description="Where it ends: recycle, reuse, special, dispose.")
     match: MatchKind = "none"
+    cases: list[str] = Field(default_factory=list,
+                             description="One line per case when the category depends on material, size or "
+                                         "amount that the question did not settle.")
+    low_confidence: bool = Field(default=False, description="The document is derived, not stated in a source.")
+    includes: list[str] = Field(default_factory=list,
+                                description="Category-level guidance: what belongs in the category.")
+    safety: list[str] = Field(default_factory=list,
+                              description="Safety warnings for this item in this state (answers put them second).")
     steps: list[str] = Field(default_factory=list)
     applied_conditions: list[str] = Field(default_factory=list)
     not_this: list[str] = Field(default_factory=list)
     region_note: str | None = None
     conflict_note: str | None = None
     rules: list[RuleUsed] = Field(default_factory=list)
+    district: str | None = Field(default=None,
+                                 description="With a region: one line, the district's day, time and place for "
+                                             "this item's stream, its own rule, or where to look them up.")
 
 
 class ModelUsage(_Model):
@@ -264,6 +326,7 @@ class Usage(_Model):
 
 
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
+_PROMPTS = "Prompt version per model stage, label@hash of the prompt text and schema (absent offline)."
 
 
 class _StageMessage(_Model):
@@ -272,9 +335,13 @@ class _StageMessage(_Model):
     question: Question
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Per-stage processing time.")
     provider: dict[str, str] = Field(default_factory=dict, description="Model (or 'offline') per stage.")
+    prompts: dict[str, str] = Field(default_factory=dict, description=_PROMPTS)
     usage: Usage = Usage()
     degraded: bool = False
     warnings: list[str] = Field(default_factory=list)
+    region: RegionRef | None = Field(default=None, description="The user's 시·군·구, when known.")
+    region_choices: list[RegionRef] = Field(
+        default_factory=list, description="The districts an ambiguous region may be (중구); the answer asks which.")
 
     @field_validator("question")
     @classmethod
@@ -341,6 +408,11 @@ class Answer(_Model):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     usage: Usage = Usage()
     created_at: AwareDatetime = Field(default_factory=utcnow)
+    prompts: dict[str, str] = Field(default_factory=dict, description=_PROMPTS)
+    bunri_version: str = Field(default="", description="Version of the bunri worker that sent the reply.")
+    accepted_at: AwareDatetime | None = Field(default=None, description="When the query was accepted.")
+    replay_of: UUID | None = Field(default=None, description="The recorded query this replay re-ran.")
+    region: RegionRef | None = Field(default=None, description="The 시·군·구 the answer was written for.")
 
 
 class Failure(_Model):
@@ -354,6 +426,9 @@ class Failure(_Model):
     stage: str
     timings_ms: dict[str, float] = Field(default_factory=dict)
     created_at: AwareDatetime = Field(default_factory=utcnow)
+    bunri_version: str = Field(default="", description="Version of the bunri worker that sent the reply.")
+    accepted_at: AwareDatetime | None = Field(default=None, description="When the query was accepted.")
+    replay_of: UUID | None = Field(default=None, description="The recorded query this replay re-ran.")
 
 
 Reply = Annotated[Answer | Failure, Field(discriminator="kind")]
@@ -375,9 +450,93 @@ class DeadLetter(_Model):
     failed_at: AwareDatetime = Field(default_factory=utcnow)
 
 
+#: A query's steps on ``q.events``, in the order they happen; ``answer`` or ``failure`` ends it.
+ProgressKind = Literal["accepted", "preprocessed", "analysed", "rules", "answer", "failure"]
+
+
+class ItemGuess(_Model):
+    """An item as a stage saw it, in a progress event (before the rules, or with its category after)."""
+
+    item_id: str | None = None
+    name: str
+    official_category: OfficialCategory | None = None
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class ProgressEvent(_Model):
+    """``q.events``: one step of one query, published as it happens (live clients over SSE, analytics)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    query_id: UUID
+    event: ProgressKind
+    stage: str = Field(description="Who published it: gateway, preprocess, gpt5, rag or gpt4o.")
+    at: AwareDatetime = Field(default_factory=utcnow)
+    elapsed_ms: float | None = Field(default=None, description="Since the query was accepted (envelope.created_at).")
+    has_image: bool | None = Field(default=None, description="accepted, preprocessed: the query has a photo.")
+    cache_hit: bool | None = Field(default=None, description="preprocessed: answered from the answer cache.")
+    method: Literal["vision", "text", "cache"] | None = Field(default=None, description="analysed: how.")
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0, description="analysed: overall confidence.")
+    needs_clarification: bool | None = Field(default=None, description="analysed: the user will be asked.")
+    items: list[ItemGuess] = Field(default_factory=list, max_length=10,
+                                   description="analysed: the item guesses; rules: the items and their categories.")
+    rules_count: int | None = Field(default=None, ge=0, description="rules: rule sentences selected.")
+    answer: Answer | None = Field(default=None, description="answer: the result object, as on q.reply.")
+    failure: Failure | None = Field(default=None, description="failure: the Failure, as on q.reply.")
+
+
+class Feedback(_Model):
+    """``q.feedback``: what a user said about an answer (``POST /v1/queries/{id}/feedback``)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    query_id: UUID
+    helpful: bool
+    correct_category: OfficialCategory | None = Field(default=None, description="The category the user says is right.")
+    correct_item: str | None = Field(default=None, min_length=1, max_length=MAX_FEEDBACK_ITEM_CHARS,
+                                     description="What the item really is, in the user's words.")
+    comment: str | None = Field(default=None, min_length=1, max_length=MAX_FEEDBACK_COMMENT_CHARS)
+    question: str | None = Field(default=None, max_length=MAX_QUESTION_CHARS,
+                                 description="The query's question, copied by the gateway from the reply.")
+    answered_item: ItemRef | None = Field(default=None, description="The primary item the answer named.")
+    needs_clarification: bool = Field(default=False, description="The answer asked the user which item it was.")
+    received_at: AwareDatetime = Field(default_factory=utcnow)
+
+
 _REPLY_ADAPTER: TypeAdapter[Answer | Failure] = TypeAdapter(Reply)
+_M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
+#: (value type, field path) already logged: a producer that added a field logs once, not per message.
+_UNKNOWN_LOGGED: set[tuple[str, str]] = set()
+
+
+def decode(model: type[_M], data: bytes | str) -> _M:
+    """Read a topic value as ``model``, ignoring fields this version does not know (tolerant reader).
+
+    Writers stay strict: building a model with an unknown field still fails, so a producer cannot
+    drift silently. A reader, though, must accept a newer producer's added optional field
+    (docs/topics.md, Versioning); each such field is logged once per process.
+
+    Raises:
+        pydantic.ValidationError: the value is not JSON, or a known field is missing or invalid.
+    """
+    return _tolerant(model.model_validate_json, data, model.__name__)
 
 
 def parse_reply(data: bytes | str) -> Answer | Failure:
-    """Decode a ``q.reply`` value into an Answer or a Failure."""
-    return _REPLY_ADAPTER.validate_json(data)
+    """Decode a ``q.reply`` value into an Answer or a Failure (a tolerant reader, like :func:`decode`)."""
+    return _tolerant(_REPLY_ADAPTER.validate_json, data, "Reply")
+
+
+def _tolerant(validate: Callable[..., _T], data: bytes | str, name: str) -> _T:
+    try:
+        return validate(data)  # the common case: nothing unknown, one strict pass
+    except ValidationError as exc:
+        errors = exc.errors()
+        if not errors or any(e["type"] != "extra_forbidden" for e in errors):
+            raise
+        unknown = sorted({".".join("[]" if isinstance(p, int) else str(p) for p in e["loc"]) for e in errors})
+    fresh = [path for path in unknown if (name, path) not in _UNKNOWN_LOGGED]
+    if fresh:
+        _UNKNOWN_LOGGED.update((name, path) for path in fresh)
+        logger.warning("%s: ignoring field(s) this version does not know: %s (logged once per field)",
+                       name, ", ".join(fresh))
+    return validate(data, extra="ignore")

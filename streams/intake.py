@@ -32,10 +32,14 @@ def clean_question(value: object) -> str:
 async def build_request(
     settings: Settings, store: Any, question: str, *, image: bytes | None = None,
     filename: str | None = None, content_type: str | None = None, idempotency_key: str | None = None,
-    query_id: UUID | None = None, use_cache: bool = True,
+    query_id: UUID | None = None, use_cache: bool = True, region: str | None = None,
 ) -> c.QueryRequest:
-    """Validate, store the upload under ``raw/{query_id}`` and return the ``q.preprocess`` message."""
+    """Validate, store the upload under ``raw/{query_id}`` and return the ``q.preprocess`` message.
+
+    ``region`` (a 시·군·구 code or name) is resolved here: only the district travels, never what was typed.
+    """
     question = clean_question(question)
+    district, choices = _region(region)
     query_id = query_id or uuid.uuid4()
     ref = None
     if image is not None:
@@ -48,4 +52,13 @@ async def build_request(
         envelope=c.Envelope(query_id=query_id, created_at=now,
                             deadline=now + timedelta(seconds=settings.query_timeout_s)),
         question=question, image=ref, idempotency_key=idempotency_key, use_cache=use_cache,
+        region=district, region_choices=choices,
     )
+
+
+def _region(value: str | None) -> tuple[c.RegionRef | None, list[c.RegionRef]]:
+    if value is None:
+        return None, []
+    from streams.regions import read_region_field  # only a query with a region pays for the table
+
+    return read_region_field(value)

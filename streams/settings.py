@@ -7,10 +7,11 @@ plus the standard ``KAFKA_BOOTSTRAP``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -21,9 +22,11 @@ __all__ = [
     "ModelSettings",
     "Partitions",
     "PreprocessSettings",
+    "PublicDataSettings",
     "S3Settings",
     "Settings",
     "WorkerSettings",
+    "default_cache_dir",
     "default_rules_dir",
 ]
 
@@ -35,6 +38,12 @@ def default_rules_dir() -> Path:
     # The repository's rules/ sits next to the package in a checkout or an editable install;
     # the container image sets BUNRI_RULES_DIR explicitly.
     return Path(__file__).resolve().parent.parent / "rules"
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/bunri`` (``~/.cache/bunri``): derived data that survives a fresh data dir."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "bunri"
 
 
 class _Frozen(BaseModel):
@@ -50,6 +59,8 @@ class Partitions(_Frozen):
     gpt4o: int = Field(default=6, ge=1)
     reply: int = Field(default=6, ge=1)
     dead_letter: int = Field(default=3, ge=1)
+    events: int = Field(default=6, ge=1)
+    feedback: int = Field(default=3, ge=1)
 
 
 class KafkaSettings(_Frozen):
@@ -79,6 +90,9 @@ class ModelSettings(_Frozen):
     rpm: int = Field(default=1_000, ge=1, description="Client-side requests/min limit per worker.")
     tpm: int = Field(default=1_000_000, ge=1, description="Client-side tokens/min limit per worker.")
     min_confidence: float = Field(default=0.5, ge=0, le=1)
+    # A named addition to the stage's system prompt (streams/stages/variants.py), to compare prompts
+    # with `bunri replay`/`bunri eval`; checked against the known variants when the stage is wired.
+    prompt_variant: str = Field(default="default", min_length=1, max_length=40)
     # Sent only when set: reasoning models (gpt-5, o-series) spend max_output_tokens on hidden
     # reasoning too, so a short structured answer needs a low effort. Other servers: leave empty.
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
@@ -91,6 +105,10 @@ class Gpt5Settings(ModelSettings):
     timeout_s: float = Field(default=60.0, gt=0)
     max_output_tokens: int = Field(default=4000, ge=16)
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = "low"
+    # A text-only question whose resolver confidence is below this goes to the model (with the candidate
+    # items, no image); at or above it the free, fast resolver's answer stands. 0.9 is where the labelled
+    # sets' reliability table (bench/eval_labelled.py) says the resolver is right ≥ 97 % of the time.
+    text_threshold: float = Field(default=0.9, ge=0, le=1)
 
 
 class Gpt4oSettings(ModelSettings):
@@ -119,6 +137,9 @@ class PreprocessSettings(_Frozen):
     # ~90 MiB on a 12 MP PNG, so 8 processes would not fit the seed's 256Mi preprocess pods.
     pool_workers: int = Field(default=2, ge=1, le=64)
     raw_retention_s: int = Field(default=3600, ge=0)
+    # Normalised images (images/<sha256>.jpg) are kept this long after the last query that used
+    # them, so `bunri replay --from q.gpt5` can re-run a recorded photo query within it.
+    image_retention_s: int = Field(default=30 * 24 * 3600, ge=3600)
     sweep_interval_s: float = Field(default=300.0, gt=0)
 
 
@@ -126,6 +147,20 @@ class CacheSettings(_Frozen):
     enabled: bool = True
     ttl_s: int = Field(default=7 * 24 * 3600, ge=1)
     max_entries: int = Field(default=100_000, ge=1)
+
+
+class PublicDataSettings(_Frozen):
+    """District schedules from 행정안전부 생활쓰레기배출정보 (data.go.kr 15155080), docs/regions.md."""
+
+    # Unset (and no file): answers with a region point to the portal instead of giving days and times.
+    service_key: SecretStr | None = None
+    base_url: str = "https://apis.data.go.kr/1741000/household_waste_info/info"
+    # A JSON file in the API's response shape, used instead of the API (offline use, tests).
+    file: Path | None = None
+    timeout_s: float = Field(default=4.0, gt=0, description="One district's lookup, retries included.")
+    max_retries: int = Field(default=2, ge=0)
+    cache_ttl_s: int = Field(default=24 * 3600, ge=0, description="Per-district cache in the object store; 0: off.")
+    portal_url: str = "https://www.xn--oy2b29bd3a601b.kr/front/region/region.do"
 
 
 class WorkerSettings(_Frozen):
@@ -151,12 +186,19 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Path(".bunri")
     rules_dir: Path = Field(default_factory=default_rules_dir)
+    # The validated, indexed catalogue is cached here by a hash of rules/ (streams/rules/snapshot.py);
+    # empty or "off": rebuild it at every start.
+    rules_cache_dir: Path | None = Field(default_factory=default_cache_dir)
+    # `bunri ask` sends its question to this running `bunri serve` (or gateway) instead of starting
+    # a pipeline; unset: the URL a local `bunri serve` wrote to <data_dir>/serve.json, if it answers.
+    server_url: str | None = None
     s3: S3Settings = S3Settings()
     preprocess: PreprocessSettings = PreprocessSettings()
     cache: CacheSettings = CacheSettings()
     worker: WorkerSettings = WorkerSettings()
     gpt5: Gpt5Settings = Gpt5Settings()
     gpt4o: Gpt4oSettings = Gpt4oSettings()
+    publicdata: PublicDataSettings = PublicDataSettings()
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "BUNRI_OPENAI_API_KEY")
     )
@@ -165,6 +207,13 @@ class Settings(BaseSettings):
     )
     query_timeout_s: float = Field(default=30.0, gt=0, description="Deadline of a query from acceptance.")
     log_level: str = "INFO"
+    # Both are read before anything else, by the CLI entry point (streams/observability/logs.py: LogSettings).
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("rules_cache_dir", mode="before")
+    @classmethod
+    def _cache_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "off", "none") else value
 
     @property
     def bootstrap(self) -> str | None:

@@ -10,7 +10,8 @@ Key layout (see docs/images.md and docs/cache.md)::
 
     raw/<id>                         raw uploads, deleted after processing or by the sweep
     raw/<id>.prepared.json           marker left when a raw upload was processed (redelivery)
-    images/<sha256>.jpg              normalised images, content-addressed
+    images/<sha256>.jpg              normalised images, content-addressed; swept image_retention_s
+                                     after the last query that used them (touch() on every reuse)
     cache/<namespace>/<key>.json     cache entries
 
 Example::
@@ -75,6 +76,7 @@ class ObjectStore(Protocol):
     async def exists(self, key: str) -> bool: ...
     async def delete(self, key: str) -> None: ...
     async def list(self, prefix: str) -> Listing: ...
+    async def touch(self, key: str) -> bool: ...
     async def presigned_url(self, key: str, ttl_s: int | None = None) -> str | None: ...
 
 
@@ -140,6 +142,19 @@ class LocalStore:
 
     async def delete(self, key: str) -> None:
         await _local_io(self._path(key).unlink, missing_ok=True)
+
+    async def touch(self, key: str) -> bool:
+        """Set the object's last-modified time to now (retention counts from it); False if it is gone."""
+        found: bool = await _local_io(self._touch, self._path(key))
+        return found
+
+    @staticmethod
+    def _touch(path: Path) -> bool:
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            return False
+        return True
 
     async def list(self, prefix: str) -> Listing:
         found: Listing = await _local_io(self._list, _validate_prefix(prefix))
@@ -246,6 +261,19 @@ class S3Store:
 
     async def delete(self, key: str) -> None:
         await self._call("delete_object", Key=self._full(key))
+
+    async def touch(self, key: str) -> bool:
+        """Refresh LastModified (retention counts from it) by copying the object onto itself."""
+        full = self._full(key)
+        try:
+            head = await self._call("head_object", Key=full)
+            # S3 refuses a self-copy that changes nothing; REPLACE with the same metadata is the idiom.
+            await self._call("copy_object", Key=full, CopySource={"Bucket": self.bucket, "Key": full},
+                             MetadataDirective="REPLACE", Metadata=head.get("Metadata", {}),
+                             ContentType=head.get("ContentType", "application/octet-stream"))
+        except ObjectNotFound:
+            return False
+        return True
 
     async def list(self, prefix: str) -> Listing:
         full = self.prefix + _validate_prefix(prefix)

@@ -5,10 +5,13 @@
   never reached it (gateway crash, dead letter, expired deadline).
 - ``cache/``: entries older than the TTL, then the oldest entries beyond ``max_entries``
   (one bound over all namespaces).
+- ``images/``: normalised images not used for ``image_retention_s`` (30 days). The preprocess stage
+  touches an image every time a query reuses it, so its age counts from the *last* query that
+  referenced it: an image is deleted only when every recorded ``q.gpt5`` message that names it is
+  older than the retention, so ``bunri replay --from q.gpt5`` never finds a photo missing within it,
+  and a query in flight (touched seconds ago) never loses its image.
 
 Ages come from the store's last-modified time, so the sweep never downloads an entry.
-``images/`` is not swept: a photo sent again later would be re-stored anyway, but an object
-the sweep deletes while a query that deduplicated onto it is in flight would break that query.
 
 Example::
 
@@ -32,6 +35,7 @@ __all__ = ["SweepReport", "sweep"]
 logger = logging.getLogger(__name__)
 
 RAW_PREFIX = "raw/"
+IMAGES_PREFIX = "images/"
 # Deletes in flight at once: enough to clear a large trim quickly without flooding the store.
 _PARALLEL_DELETES = 16
 
@@ -42,6 +46,7 @@ class SweepReport:
     cache_expired: int = 0
     cache_trimmed: int = 0
     cache_kept: int = 0
+    images_deleted: int = 0
 
 
 async def sweep(
@@ -50,7 +55,7 @@ async def sweep(
     preprocess_settings: PreprocessSettings,
     now: datetime,
 ) -> SweepReport:
-    """Delete old raw uploads, expired cache entries, and the oldest entries over the bound.
+    """Delete old raw uploads, expired cache entries, the oldest entries over the bound, unused images.
 
     ``now`` must be timezone-aware. Store errors propagate (StoreUnavailable): the next run retries.
     """
@@ -62,7 +67,11 @@ async def sweep(
 
     expired, trimmed, kept = _cache_victims(await store.list(CACHE_PREFIX), cache_settings, now)
     await _delete_all(store, [*expired, *trimmed])
-    report = SweepReport(len(stale_raw), len(expired), len(trimmed), kept)
+
+    image_cutoff = now - timedelta(seconds=preprocess_settings.image_retention_s)
+    stale_images = [o for o in await store.list(IMAGES_PREFIX) if o.last_modified <= image_cutoff]
+    await _delete_all(store, stale_images)
+    report = SweepReport(len(stale_raw), len(expired), len(trimmed), kept, len(stale_images))
     logger.info("sweep: %s", report)
     return report
 

@@ -19,6 +19,8 @@ BASE_NAMES: dict[str, str] = {
     "gpt4o": "q.gpt4o",
     "reply": "q.reply",
     "dead_letter": "q.dead-letter",
+    "events": "q.events",  # progress per query, read by every gateway replica (SSE)
+    "feedback": "q.feedback",  # users' feedback on answers
 }
 
 VALUE_MODELS: dict[str, type[BaseModel] | object] = {
@@ -28,6 +30,8 @@ VALUE_MODELS: dict[str, type[BaseModel] | object] = {
     "gpt4o": c.RuleContext,
     "reply": c.Reply,
     "dead_letter": c.DeadLetter,
+    "events": c.ProgressEvent,
+    "feedback": c.Feedback,
 }
 
 #: The stage that consumes each stage topic, and where its output goes.

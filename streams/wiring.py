@@ -6,20 +6,25 @@ arguments with :func:`functools.partial` and owns the lifetime of pools and clie
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from streams import contracts as c
 from streams.binding import StageBinding
+from streams.phases import Phases
 from streams.settings import STAGES, Settings
 
-__all__ = ["Resources", "build_bindings", "STAGE_CONCURRENCY"]
+__all__ = ["ANALYSER_STAGES", "Resources", "build_bindings", "STAGE_CONCURRENCY"]
 
 #: The seed's per-worker concurrency (gpt5 20, gpt4o 10, preprocess 8, rag 4).
 STAGE_CONCURRENCY = {"preprocess": 8, "gpt5": 20, "rag": 4, "gpt4o": 10}
+#: The stages that resolve free text, so need the Korean analyser (~1 s and ~300 MB to load).
+ANALYSER_STAGES = frozenset({"gpt5", "rag"})
+_WARM_TEXT = "뚜껑 닫힌 생수병은 어떻게 버려요?"
 
 
 @dataclass
@@ -33,24 +38,31 @@ class Resources:
     pool: Any = None
     models: Any = None
     limiters: Any = None
+    stages: tuple[str, ...] = ()
+    #: Start-up work running beside the app (:meth:`warm_up`): the analyser, the image pool.
+    warming: list[asyncio.Future[Any]] = field(default_factory=list, repr=False)
+    _warm_started: bool = field(default=False, repr=False)
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, settings: Settings, stages: Sequence[str]) -> AsyncIterator[Resources]:
+    async def open(cls, settings: Settings, stages: Sequence[str], *,
+                   phases: Phases | None = None) -> AsyncIterator[Resources]:
+        """Build what ``stages`` need; slow warm-ups wait for :meth:`warm_up`."""
         from streams.cache import Cache
-        from streams.rules import RulesCatalog
+        from streams.rules.snapshot import load_catalog
         from streams.store import make_store
 
         store = make_store(settings)
-        res = cls(settings=settings, store=store, cache=Cache(store, settings.cache),
-                  catalog=RulesCatalog.load(settings.rules_dir))
+        with phases.span("catalogue") if phases else contextlib.nullcontext():
+            catalog = load_catalog(settings.rules_dir, cache_dir=settings.rules_cache_dir)
+        res = cls(settings=settings, store=store, cache=Cache(store, settings.cache), catalog=catalog,
+                  stages=tuple(stages))
         async with contextlib.AsyncExitStack() as stack:
             if "preprocess" in stages:
                 from streams.imaging import ImagePool
 
                 res.pool = ImagePool(settings.preprocess, workers=settings.preprocess.pool_workers)
                 stack.callback(res.pool.close)
-                await res.pool.warm()  # the first photo should not pay the pool's start-up
             if {"gpt5", "gpt4o"} & set(stages):
                 from streams.llm import make_limiters, make_models
 
@@ -60,10 +72,43 @@ class Resources:
                     stack.push_async_callback(res.models.aclose)
             yield res
 
+    def warm_up(self, phases: Phases | None = None, *, pool: bool = True) -> list[asyncio.Future[Any]]:
+        """Start, once, what would make the first message slow; return the futures to wait for.
+
+        - the Korean analyser, if a stage here resolves text (gpt5, rag): ~1 s in a thread;
+        - the image pool's processes (fork server, imports), unless ``pool=False``.
+
+        Call it when the process is about to wait anyway (the broker starting, the group join).
+        The analyser holds the GIL for most of its load, so it overlaps waiting, not Python work.
+        """
+        if self._warm_started:
+            return self.warming
+        self._warm_started = True
+        if ANALYSER_STAGES & set(self.stages):
+            job = functools.partial(self.catalog.resolve, _WARM_TEXT)  # loads it and runs it once
+            work = phases.timed("analyser", job) if phases else job
+            self.warming.append(asyncio.get_running_loop().run_in_executor(None, work))
+        if pool and self.pool is not None:
+            self.warming.append(asyncio.ensure_future(self.pool.warm()))
+        return self.warming
+
     def model_names(self) -> dict[str, str]:
         if self.settings.offline:
             return {"gpt5": "offline", "gpt4o": "offline"}
-        return {"gpt5": self.settings.gpt5.model, "gpt4o": self.settings.gpt4o.model}
+        from streams.stages.variants import variant_tag
+
+        # Part of the answer-cache key: another prompt variant must not reuse an answer (default: unchanged).
+        return {"gpt5": variant_tag(self.settings.gpt5.model, self.settings.gpt5.prompt_variant),
+                "gpt4o": variant_tag(self.settings.gpt4o.model, self.settings.gpt4o.prompt_variant)}
+
+    def prompt_versions(self) -> dict[str, str]:
+        """Each model stage's prompt version (``label@hash``), stamped on replies; empty offline."""
+        if self.settings.offline:
+            return {}
+        from streams.stages.variants import prompt_version
+
+        return {stage: prompt_version(stage, getattr(self.settings, stage).prompt_variant, self.catalog)
+                for stage in ("gpt5", "gpt4o")}
 
 
 def build_bindings(res: Resources, stages: Sequence[str]) -> list[StageBinding]:
@@ -71,8 +116,10 @@ def build_bindings(res: Resources, stages: Sequence[str]) -> list[StageBinding]:
     if unknown:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(STAGES)}")
     bindings = [_BUILDERS[stage](res) for stage in stages]
+    prompts = res.prompt_versions()  # also refuses an unknown prompt variant before anything runs
     for binding in bindings:  # --concurrency applies to a single-stage worker; else the seed's
         binding.concurrency = res.settings.worker.concurrency or STAGE_CONCURRENCY[binding.name]
+        binding.prompt = prompts.get(binding.name)
     return bindings
 
 
@@ -97,9 +144,11 @@ def _gpt5(res: Resources) -> StageBinding:
 
 
 def _rag(res: Resources) -> StageBinding:
+    from streams.regions.localise import make_localiser
     from streams.stages.rag import lookup
 
-    return StageBinding("rag", c.AnalysedQuery, functools.partial(lookup, catalog=res.catalog))
+    regions = make_localiser(res.settings.publicdata, res.store)  # district schedules (docs/regions.md)
+    return StageBinding("rag", c.AnalysedQuery, functools.partial(lookup, catalog=res.catalog, regions=regions))
 
 
 def _gpt4o(res: Resources) -> StageBinding:

@@ -66,5 +66,5 @@ def _no_network() -> object:
 @pytest.fixture(autouse=True)
 def _offline_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never inherit a real API key or endpoint from the developer's shell."""
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "BUNRI_PUBLICDATA__SERVICE_KEY", "BUNRI_PUBLICDATA__FILE"):
         monkeypatch.delenv(var, raising=False)

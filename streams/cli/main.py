@@ -14,11 +14,17 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from streams.observability.logs import LogSettings, configure_logging
+
 __all__ = ["build_parser", "main"]
 
+#: Long-running commands: they log at INFO unless BUNRI_LOG_LEVEL says otherwise.
+SERVER_COMMANDS = frozenset({"serve", "gateway", "worker", "scheduler"})
 
-def build_parser() -> argparse.ArgumentParser:
-    from streams.cli import ask, fakellm_cmd, rules_cmd, run_cmds, schemas_cmd
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; for ``command="ask"`` only that command, so `bunri ask` skips the others' imports."""
+    from streams.cli import ask
 
     parser = argparse.ArgumentParser(
         prog="bunri",
@@ -27,24 +33,35 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Settings come from the environment: BUNRI_* (nested with __), KAFKA_BOOTSTRAP, "
         "OPENAI_API_KEY, OPENAI_BASE_URL, AWS_*. See README.md.",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more logging than BUNRI_LOG_LEVEL (-v info, -vv debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     ask.add_parser(sub)
+    if command == "ask":  # the latency-critical one (docs/performance.md): ~0.1 s of imports saved
+        return parser
+    from streams.cli import eval_cmds, fakellm_cmd, feedback_cmd, rules_cmd, run_cmds, schemas_cmd
+
     run_cmds.add_parsers(sub)
     schemas_cmd.add_parser(sub)
     rules_cmd.add_parser(sub)
     fakellm_cmd.add_parser(sub)
+    eval_cmds.add_parsers(sub)
+    feedback_cmd.add_parser(sub)
+    from streams.cli import regions_cmd
+
+    regions_cmd.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("aiokafka", "faust", "mode", "kafka"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING if args.verbose < 2 else logging.DEBUG))
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(next((w for w in words if not w.startswith("-")), None))
+    args = parser.parse_args(words)
     try:
+        # BUNRI_LOG_LEVEL (default: INFO for the servers, WARNING for one-shot commands; -v/-vv lower it)
+        # and BUNRI_LOG_FORMAT (text, or json lines), before anything logs.
+        configure_logging(LogSettings(), verbose=args.verbose,
+                          default=logging.INFO if args.command in SERVER_COMMANDS else logging.WARNING)
         return int(args.func(args) or 0)
     except ValidationError as exc:
         print(f"bunri: invalid settings or input:\n{exc}", file=sys.stderr)  # noqa: T201

@@ -74,6 +74,7 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     s = catalog.stats()
     _out(f"OK {catalog.path}: {s.items} item documents, {s.categories} category documents, "
+         f"{len(catalog.documents('regions'))} district documents, "
          f"{s.names} names ({s.aliases} aliases), {s.conditions} conditions; version {catalog.version}")
     return 0
 
@@ -111,15 +112,33 @@ def run_stats(args: argparse.Namespace) -> int:
     s = catalog.stats()
     _out(f"item documents:       {s.items}")
     _out(f"category documents:   {s.categories}")
-    _out(f"resolvable names:     {s.names} ({s.items} canonical + {s.aliases} aliases)")
+    _out(f"resolvable names:     {s.distinct_names} distinct after removing spaces "
+         f"({s.names} written: {s.items} canonical + {s.aliases} aliases)")
     _out(f"conditions:           {s.conditions}")
     _out(f"region-dependent:     {s.region_dependent}")
     _out(f"low confidence:       {s.low_confidence}")
+    _out("routes:               " + ", ".join(f"{k} {v}" for k, v in s.routes.items()))
+    _dictionary(catalog)
     _out("per category:")
     for code, count in s.per_category.items():
         _out(f"  {code:<12} {count:>4}")
     _out(f"version:              {catalog.version}")
     return 0
+
+
+def _dictionary(catalog: RulesCatalog) -> None:
+    """Coverage of the national item dictionary, when the rules directory has it."""
+    from streams.rules.dictionary import DICTIONARY_FILE, coverage, load_dictionary
+
+    path = (catalog.path or Path()) / DICTIONARY_FILE
+    if not path.is_file():
+        _out(f"dictionary coverage:  ({path} not found)")
+        return
+    report = coverage(catalog, load_dictionary(path))
+    several = [r for r in report.rows if r.entry.several and r.resolved]
+    _out(f"dictionary coverage:  {report.right} / {len(report.rows)} names resolve to the right category "
+         f"({report.resolved} resolve at all); 'it depends' entries with every case stated: "
+         f"{sum(r.cases_complete for r in several)} / {sum(r.entry.several for r in report.rows)}")
 
 
 def main(argv: list[str] | None = None) -> int:

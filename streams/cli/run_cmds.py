@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from streams.errors import BrokerUnavailable
@@ -66,6 +67,7 @@ def _need_bootstrap(settings: Settings) -> bool:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from streams.phases import Phases
     from streams.runtime import running_stages, wait_for_signal
 
     settings = _settings(args)
@@ -74,7 +76,9 @@ def _worker(args: argparse.Namespace) -> int:
     stages = list(STAGES) if args.stage == "all" else [args.stage]
 
     async def run() -> None:
-        async with running_stages(settings, stages, web_port=settings.worker.web_port):
+        phases = Phases()
+        async with running_stages(settings, stages, web_port=settings.worker.web_port, phases=phases):
+            logger.info("%s", phases.line())
             await wait_for_signal()
 
     return _run(run())
@@ -95,37 +99,66 @@ def _gateway(args: argparse.Namespace) -> int:
     settings = Settings()
     if not _need_bootstrap(settings):
         return 2
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)  # our logging (BUNRI_LOG_*)
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
+    base = Settings()
+    return _run(_serve_async(base, args.host, args.port))
+
+
+async def _serve_async(base: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from gateway.main import create_app
-    from streams.broker import kafka_broker
-    from streams.runtime import running_stages
+    from streams.cli.remote import remove_lock, write_lock
+    from streams.phases import Phases
+    from streams.runtime import embedded_stages, running_stages, wait_for_signal
     from streams.scheduler import sweep_forever
 
-    base = Settings()
+    class Server(uvicorn.Server):
+        # bunri serve owns Ctrl-C and SIGTERM (they also stop the stages and the broker): uvicorn must
+        # neither take the handlers nor re-raise the signal after its shutdown (exit code 130).
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
 
-    async def run(bootstrap: str) -> None:
-        settings = base.with_bootstrap(bootstrap)
-        async with running_stages(settings, list(STAGES)):
-            sweeper = asyncio.create_task(sweep_forever(settings))
-            server = uvicorn.Server(uvicorn.Config(create_app(settings), host=args.host, port=args.port,
-                                                   log_level="info"))
-            print(f"bunri: serving on http://{args.host}:{server.config.port} "  # noqa: T201
-                  f"(Kafka {bootstrap}); Ctrl-C stops", file=sys.stderr)
-            try:
-                await server.serve()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signals)
-            finally:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+    phases = Phases()
+    async with contextlib.AsyncExitStack() as stack:
+        if base.bootstrap:  # a shared cluster: join the stages' groups like any worker
+            await stack.enter_async_context(running_stages(base, list(STAGES), phases=phases))
+            settings = base
+        else:
+            _, settings = await stack.enter_async_context(embedded_stages(base, list(STAGES), phases=phases))
+        stack.push_async_callback(_cancel, asyncio.create_task(sweep_forever(settings)))
+        server = Server(uvicorn.Config(create_app(settings), host=host, port=port, log_config=None))  # BUNRI_LOG_*
+        serving = asyncio.create_task(server.serve())
+        stopping = asyncio.create_task(wait_for_signal())
+        stack.push_async_callback(_cancel, stopping)
+        with phases.span("gateway"):
+            while not server.started and not serving.done():
+                await asyncio.sleep(0.01)
+        if server.started:
+            url = f"http://{_client_host(host)}:{server.servers[0].sockets[0].getsockname()[1]}"
+            stack.callback(remove_lock, write_lock(settings.data_dir, url))  # `bunri ask` finds us here
+            print(f"bunri: serving on {url} (Kafka {settings.bootstrap}); Ctrl-C stops\n"  # noqa: T201
+                  f"bunri: try it in a browser: {url}/", file=sys.stderr)
+            logger.info("%s", phases.line())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        await serving
 
-    with kafka_broker(base.bootstrap) as bootstrap:
-        return _run(run(bootstrap))
+
+async def _cancel(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _client_host(host: str) -> str:
+    """The address a local client uses for a server bound to ``host``."""
+    return {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)  # noqa: S104
 
 
 def _topics(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from streams.settings import ModelSettings
 from streams.stages._llm_common import add_usage, cache_put, call_budget
 from streams.stages.gpt4o_prompt import SYSTEM, user_prompt, verify_answer
 from streams.stages.gpt5_prompt import DEFAULT_CLARIFICATION
+from streams.stages.variants import with_variant
 
 __all__ = ["answer"]
 
@@ -83,7 +84,10 @@ async def answer(
         result = await _with_model(msg, writer, settings, limiter, table, reserve_s, clock)
     if not result.degraded:
         names = dict(models) if models is not None else _models(msg, writer)
-        key = answer_key(msg.image.sha256 if msg.image else None, msg.question, msg.rules_version, names)
+        # A region read from the question is in the question already; only the request's own is keyed.
+        given = msg.region.code if msg.region is not None and msg.region.given == "request" else None
+        key = answer_key(msg.image.sha256 if msg.image else None, msg.question, msg.rules_version, names,
+                         region=given)
         await cache_put(cache, ANSWERS, key, result.model_dump(mode="json"))
     return result
 
@@ -94,7 +98,7 @@ async def _with_model(
 ) -> Answer:
     model = RateLimitedModel(writer, limiter) if limiter is not None else writer
     request = ChatRequest(
-        system=SYSTEM,
+        system=with_variant(SYSTEM, STAGE, settings.prompt_variant),
         parts=(TextPart(user_prompt(msg)),),
         max_output_tokens=settings.max_output_tokens,
         timeout_s=call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=reserve_s),
@@ -106,7 +110,7 @@ async def _with_model(
         logger.warning("stage=gpt4o query=%s model failed, offline answer instead: %s", query, exc)
         return _fallback(msg, [], WARN_MODEL_FAILED)
     calls = [prices.model_usage(STAGE, result)]
-    problems = verify_answer(result.text, msg.guidance)
+    problems = verify_answer(result.text, msg.guidance, msg.question, region=msg.region)
     if problems:
         logger.warning("stage=gpt4o query=%s answer failed the rules check (%s), offline answer instead",
                        query, "; ".join(problems))
@@ -157,6 +161,7 @@ def _answer(
         warnings=[*msg.warnings, *(warnings or [])],
         timings_ms=dict(msg.timings_ms),
         usage=add_usage(msg.usage, calls or []),
+        region=msg.region,
     )
 
 

@@ -9,6 +9,8 @@ For every request with an image:
 1. read ``raw/<id>`` (the claim check) from the object store;
 2. check size and magic numbers, then normalise in the image pool (docs/images.md);
 3. store ``images/<sha256>.jpg`` unless it is already there (stored once however often it is sent);
+   a reused image is touched, so the sweep keeps it ``image_retention_s`` after its *last* query and
+   ``bunri replay --from q.gpt5`` can re-run any recorded photo query within that retention;
 4. leave a small ``raw/<id>.prepared.json`` marker and delete the raw upload.
 
 The marker makes the handler idempotent under redelivery: when a worker dies after step 4 but before
@@ -26,19 +28,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from streams.cache import ANSWERS, UPLOADS, Cache, answer_key
-from streams.contracts import Answer, ImageRef, PreparedImage, PreparedQuery, QueryRequest, Usage, utcnow
+from streams.contracts import Answer, ImageRef, PreparedImage, PreparedQuery, QueryRequest, Usage, decode, utcnow
 from streams.errors import ImageTooLarge, InvalidInput, PermanentError, StoreUnavailable
 from streams.imaging import HEAD_BYTES, ImagePool, NormalisedImage, check_upload
 from streams.settings import PreprocessSettings
 from streams.store import ObjectNotFound, ObjectStore, validate_key
 
-__all__ = ["STAGE", "prepare"]
+__all__ = ["MARKER_SUFFIX", "STAGE", "prepare"]
 
 logger = logging.getLogger(__name__)
 
 STAGE = "preprocess"
 RAW_PREFIX = "raw/"
-_MARKER_SUFFIX = ".prepared.json"
+MARKER_SUFFIX = ".prepared.json"
 
 
 async def prepare(
@@ -61,8 +63,9 @@ async def prepare(
     started = time.perf_counter()
     qid = str(msg.envelope.query_id)
     image = await _prepare_image(msg.image, qid, store, cache, pool, settings) if msg.image else None
-    if msg.use_cache:
-        key = answer_key(image.sha256 if image else None, msg.question, rules_version, models)
+    if msg.use_cache and not msg.region_choices:  # an ambiguous region is asked back, never answered from cache
+        key = answer_key(image.sha256 if image else None, msg.question, rules_version, models,
+                         region=msg.region.code if msg.region else None)
         hit = await cache.get(ANSWERS, key)
         if hit is not None and (answer := _cached_answer(msg, hit, _timings(msg, started))) is not None:
             return answer
@@ -76,6 +79,8 @@ async def prepare(
         usage=msg.usage,
         degraded=msg.degraded,
         warnings=msg.warnings,
+        region=msg.region,
+        region_choices=msg.region_choices,
     )
 
 
@@ -99,7 +104,7 @@ async def _prepare_image(
         e.stage, e.query_id = STAGE, qid
         await _discard(ref.key, store)
         raise
-    await store.put(ref.key + _MARKER_SUFFIX, prepared.model_dump_json().encode(), "application/json")
+    await store.put(ref.key + MARKER_SUFFIX, prepared.model_dump_json().encode(), "application/json")
     await store.delete(ref.key)
     return prepared
 
@@ -136,7 +141,8 @@ async def _known_upload(data: bytes, store: ObjectStore, cache: Cache,
         prepared = PreparedImage.model_validate(known)
     except ValueError:
         return None
-    return prepared if await store.exists(prepared.key) else None
+    # Touch rather than exists(): the reuse restarts the image's retention (None: swept, normalise again).
+    return prepared if await store.touch(prepared.key) else None
 
 
 async def _fetch(ref: ImageRef, store: ObjectStore, settings: PreprocessSettings) -> bytes:
@@ -161,9 +167,9 @@ async def _discard(key: str, store: ObjectStore) -> None:
 
 
 async def _store_image(image: NormalisedImage, store: ObjectStore) -> PreparedImage:
-    # Content-addressed: an existing object already holds exactly these bytes. Two workers racing
-    # on the same photo both write identical bytes, which is harmless.
-    if not await store.exists(image.key):
+    # Content-addressed: an existing object already holds exactly these bytes (touched, so its
+    # retention restarts). Two workers racing on the same photo both write identical bytes: harmless.
+    if not await store.touch(image.key):
         await store.put(image.key, image.jpeg, "image/jpeg")
     return PreparedImage(
         key=image.key,
@@ -178,7 +184,7 @@ async def _store_image(image: NormalisedImage, store: ObjectStore) -> PreparedIm
 
 async def _already_prepared(ref: ImageRef, store: ObjectStore, qid: str) -> PreparedImage:
     try:
-        marker = await store.get(ref.key + _MARKER_SUFFIX)
+        marker = await store.get(ref.key + MARKER_SUFFIX)
     except ObjectNotFound:
         raise InvalidInput(
             f"upload {ref.key!r} not found (never stored, or swept after retention)",
@@ -186,7 +192,7 @@ async def _already_prepared(ref: ImageRef, store: ObjectStore, qid: str) -> Prep
             query_id=qid,
         ) from None
     logger.info("query %s: %s already processed (redelivery), reusing its result", qid, ref.key)
-    return PreparedImage.model_validate_json(marker)
+    return decode(PreparedImage, marker)
 
 
 def _cached_answer(msg: QueryRequest, cached: dict[str, Any], timings: dict[str, float]) -> Answer | None:

@@ -94,6 +94,8 @@ def test_each_component_builds_its_settings(default_render: Any, settings_from: 
             "gpt4o": 6,
             "reply": 6,
             "dead_letter": 3,
+            "events": 6,
+            "feedback": 3,
         }, name
         assert s.kafka.replication_factor == 3
         assert str(s.data_dir) == "/var/lib/bunri"

@@ -3,6 +3,7 @@ HTTP, error mapping, and the preprocess stage end to end on S3."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -157,3 +158,17 @@ async def test_cache_and_sweep_on_s3(s3: S3Store) -> None:
     report = await sweep(s3, CacheSettings(ttl_s=3600), PreprocessSettings(raw_retention_s=60), future)
     assert (report.raw_deleted, report.cache_expired) == (1, 1)
     assert await s3.list("") == []
+
+
+async def test_touch_refreshes_last_modified_and_keeps_the_object(s3: S3Store) -> None:
+    key = "images/" + "d" * 64 + ".jpg"
+    await s3.put(key, b"\xff\xd8jpeg", "image/jpeg")
+    [before] = await s3.list("images/")
+    await asyncio.sleep(1.1)  # S3 times have one-second resolution
+    assert await s3.touch(key)
+    [after] = await s3.list("images/")
+    assert after.last_modified > before.last_modified and await s3.get(key) == b"\xff\xd8jpeg"
+    head = boto3.client("s3", endpoint_url=s3._client.meta.endpoint_url).head_object(  # noqa: SLF001
+        Bucket=s3.bucket, Key=s3.prefix + key)
+    assert head["ContentType"] == "image/jpeg"  # the self-copy kept the metadata
+    assert not await s3.touch("images/" + "e" * 64 + ".jpg")

@@ -1,7 +1,8 @@
-"""`bunri serve`: one command brings up broker, stages and gateway; Ctrl-C takes them all down."""
+"""`bunri serve`: one command brings up broker, stages and gateway, `bunri ask` finds it; Ctrl-C takes all down."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -49,10 +50,19 @@ def test_serve_answers_over_http_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             time.sleep(0.3)
         resp = httpx.post(f"http://127.0.0.1:{port}/v1/queries", json={"question": "우유팩 어떻게 버려요?"}, timeout=30)
         assert resp.status_code == 200 and resp.json()["item"]["official_category"] == "종이팩"
+        # `bunri ask` on the same data dir finds this server through the file it wrote, and asks it.
+        lock = json.loads((tmp_path / "serve.json").read_text())
+        assert lock == {"url": f"http://127.0.0.1:{port}", "pid": proc.pid}
+        asked = subprocess.run([sys.executable, "-m", "streams.cli.main", "-v", "ask", "생수병 어떻게 버려요?"],  # noqa: S603
+                               env=env, capture_output=True, text=True, timeout=60)
+        assert asked.returncode == 0, asked.stderr[-2000:]
+        assert f"asking the bunri server at http://127.0.0.1:{port}" in asked.stderr
+        assert "무색페트병" in asked.stdout
         children = _children(proc.pid)
         assert children, "the embedded broker should be a child process"
         proc.send_signal(signal.SIGINT)
         assert proc.wait(30) == 0
+        assert not (tmp_path / "serve.json").exists(), "serve left its lock file behind"
         # The broker is stopped by serve itself; the image pool's fork server and resource tracker
         # exit when their pipe to the parent closes, a moment later.
         gone_by = time.monotonic() + 10

@@ -36,6 +36,13 @@ def _samples() -> dict[str, object]:
                           items=[guidance]),
         "dead_letter": c.DeadLetter(query_id=None, stage="gpt5", topic="q.gpt5", reason="invalid_input",
                                     error="ValidationError", payload="{}"),
+        "events": c.ProgressEvent(query_id=env.query_id, event="answer", stage="gpt4o", elapsed_ms=12.5,
+                                  items=[c.ItemGuess(name="생수병", official_category="무색페트병", confidence=0.9)],
+                                  answer=c.Answer(query_id=env.query_id, question="생수병", answer="답", item=None,
+                                                  analysis=analysis)),
+        "feedback": c.Feedback(query_id=env.query_id, helpful=False, correct_category="플라스틱류",
+                               correct_item="뚜껑", comment="뚜껑은요?", question="생수병",
+                               answered_item=c.ItemRef(item_id="water_pet_bottle", name="생수병")),
     }
 
 

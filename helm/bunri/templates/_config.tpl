@@ -55,8 +55,10 @@ data:
   BUNRI_PREPROCESS__MAX_UPLOAD_BYTES: {{ include "bunri.num" $p.maxUploadBytes | quote }}
   BUNRI_PREPROCESS__MAX_PIXELS: {{ include "bunri.num" $p.maxPixels | quote }}
   BUNRI_PREPROCESS__RAW_RETENTION_S: {{ include "bunri.num" $p.rawRetentionS | quote }}
+  BUNRI_PREPROCESS__IMAGE_RETENTION_S: {{ include "bunri.num" $p.imageRetentionS | quote }}
   BUNRI_PREPROCESS__SWEEP_INTERVAL_S: {{ include "bunri.num" $p.sweepIntervalS | quote }}
   BUNRI_LOG_LEVEL: {{ .Values.logLevel | quote }}
+  BUNRI_LOG_FORMAT: {{ .Values.logFormat | quote }}
 {{- end }}
 
 {{/*
@@ -89,6 +91,7 @@ data:
   {{ $prefix }}RPM: {{ include "bunri.num" .rpm | quote }}
   {{ $prefix }}TPM: {{ include "bunri.num" .tpm | quote }}
   {{ $prefix }}MIN_CONFIDENCE: {{ include "bunri.num" .minConfidence | quote }}
+  {{ $prefix }}PROMPT_VARIANT: {{ .promptVariant | default "default" | quote }}
   {{- with .reasoningEffort }}
   {{ $prefix }}REASONING_EFFORT: {{ . | quote }}
   {{- end }}

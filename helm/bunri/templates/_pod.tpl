@@ -154,13 +154,18 @@ Secrets, by reference only (existing-secret pattern; the chart never renders a S
 
 {{/*
 The pod annotations: checksum/config over the shared ConfigMap and the component's own, so a
-settings change rolls exactly the pods that read it, plus podAnnotations (global, then the
-component's).
+settings change rolls exactly the pods that read it; the Prometheus scrape annotations (metrics.enabled:
+/metrics on the port named `http`); then podAnnotations (global, then the component's).
 */}}
 {{- define "bunri.podAnnotations" -}}
 {{- $common := include "bunri.commonConfigMap" .root }}
 {{- $own := include (printf "bunri.%sConfigMap" (ternary "gateway" "worker" (eq .name "gateway"))) . }}
 checksum/config: {{ print $common $own | sha256sum }}
+{{- if .root.Values.metrics.enabled }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ include (ternary "bunri.gatewayPort" "bunri.workerPort" (eq .name "gateway")) .root | quote }}
+prometheus.io/path: /metrics
+{{- end }}
 {{- with .root.Values.podAnnotations }}
 {{ toYaml . }}
 {{- end }}

@@ -23,7 +23,11 @@ class FakeBus:
         self.silent, self.fail = silent, fail
         self.submitted: list[c.QueryRequest] = []
         self.replies: dict[UUID, c.Answer | c.Failure] = {}
+        self.published: list[tuple[str, bytes, bytes]] = []
         self.ready = True
+
+    async def publish(self, topic: str, key: bytes, value: bytes) -> None:
+        self.published.append((topic, key, value))
 
     async def submit(self, request: c.QueryRequest) -> None:
         self.submitted.append(request)

@@ -51,6 +51,10 @@ class SpyStore:
         self.calls.append(("list", prefix))
         return await self.inner.list(prefix)
 
+    async def touch(self, key: str) -> bool:
+        self.calls.append(("touch", key))
+        return await self.inner.touch(key)
+
     async def presigned_url(self, key: str, ttl_s: int | None = None) -> str | None:
         return await self.inner.presigned_url(key, ttl_s)
 

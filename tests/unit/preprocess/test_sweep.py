@@ -28,10 +28,21 @@ async def test_raw_uploads_and_markers_older_than_retention_go(local_store: Loca
     await put_aged(local_store, "raw/old", 3601)
     await put_aged(local_store, "raw/old.prepared.json", 4000)
     await put_aged(local_store, "raw/fresh", 10)
-    await put_aged(local_store, "images/" + "a" * 64 + ".jpg", 10**7)  # images are never swept
+    await put_aged(local_store, "images/" + "a" * 64 + ".jpg", 10**6)  # images have their own, longer retention
     report = await sweep(local_store, CacheSettings(), PreprocessSettings(raw_retention_s=3600), NOW)
     assert report.raw_deleted == 2
     assert await keys(local_store) == ["images/" + "a" * 64 + ".jpg", "raw/fresh"]
+
+
+async def test_images_unused_for_their_retention_go_and_a_reused_one_stays(local_store: LocalStore) -> None:
+    old, reused = "images/" + "a" * 64 + ".jpg", "images/" + "b" * 64 + ".jpg"
+    await put_aged(local_store, old, 31 * 86400)
+    await put_aged(local_store, reused, 31 * 86400)
+    assert await local_store.touch(reused)  # a query used it again (preprocess touches it)
+    assert not await local_store.touch("images/" + "c" * 64 + ".jpg")  # gone: the caller stores it anew
+    settings = PreprocessSettings(image_retention_s=30 * 86400)
+    report = await sweep(local_store, CacheSettings(), settings, datetime.now(UTC))
+    assert report.images_deleted == 1 and await keys(local_store, "images/") == [reused]
 
 
 async def test_expired_cache_entries_go(local_store: LocalStore) -> None:
