@@ -12,7 +12,7 @@ Public API::
 
 from streams.rules.catalog import CatalogStats, RulesCatalog, RulesError
 from streams.rules.model import CATEGORY_SLUGS, CategoryDoc, Condition, ItemDoc, NotThis, Source
-from streams.rules.resolver import Candidate, Mention, Resolution
+from streams.rules.resolution import Candidate, Mention, Resolution
 
 __all__ = [
     "CATEGORY_SLUGS",

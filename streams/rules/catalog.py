@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,14 +26,15 @@ from pydantic import ValidationError
 
 from streams.contracts import ItemGuidance, ItemState, MatchKind, SourceRef
 from streams.rules import apply as _apply
-from streams.rules.lint import lint_category, lint_item
+from streams.rules.crosscheck import cross_check
+from streams.rules.legend import read_legend
 from streams.rules.model import CATEGORY_SLUGS, CategoryDoc, ItemDoc, describe_errors
-from streams.rules.resolver import Resolution, Resolver
+from streams.rules.resolution import Resolution
+from streams.rules.resolver import Resolver
 from streams.rules.text import compact
 
 __all__ = ["RulesCatalog", "RulesError", "CatalogStats"]
 
-_SOURCE_ROW = re.compile(r"^\|\s*([A-Z][A-Z0-9-]+)\s*\|", re.MULTILINE)
 
 #: Loader hooks: subfolders of rules/ that hold other kinds of documents, each read by its own package once
 #: the items and categories are in (``rules/*.json`` at the top level are items; ``categories/`` is read here).
@@ -66,40 +66,6 @@ class CatalogStats:
     region_dependent: int
     distinct_names: int  # after removing spaces: what the resolver can tell apart
     routes: dict[str, int]
-
-
-def read_source_keys(path: Path) -> frozenset[str] | None:
-    """Source keys declared in ``docs/sources.md`` (first column of its table), or None without it."""
-    legend = read_legend(path)
-    return None if legend is None else frozenset(legend)
-
-
-def read_legend(path: Path) -> dict[str, SourceRef] | None:
-    """``docs/sources.md``'s table as key → SourceRef with ``title`` ("title — publisher") and the first URL.
-
-    The table's header names its columns (``key``, ``title``, ``publisher``, ``URL(s)``); a URL cell may hold
-    several addresses separated by " ; ", the first is the one results carry.
-    """
-    if not path.is_file():
-        return None
-    legend: dict[str, SourceRef] = {}
-    header: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("|"):
-            header = []
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if not header:
-            header = [c.lower() for c in cells]
-            continue
-        if not _SOURCE_ROW.match(line):
-            continue
-        row = dict(zip(header, cells, strict=False))
-        urls = next((v for k, v in row.items() if "url" in k), "")
-        url = next(iter(re.findall(r"https?://[^\s;()]+", urls)), None)
-        title = " — ".join(x for x in (row.get("title"), row.get("publisher")) if x) or None
-        legend[cells[0]] = SourceRef(key=cells[0], url=url, title=title)
-    return legend
 
 
 def _read(path: Path, model: type[ItemDoc] | type[CategoryDoc], root: Path, problems: list[str]) -> Any:
@@ -178,7 +144,7 @@ class RulesCatalog:
             items[doc.item_id] = doc
         legend = read_legend(sources_file or root.parent / "docs" / "sources.md")
         keys = None if legend is None else frozenset(legend)
-        problems.extend(_cross_check(items, categories, keys))
+        problems.extend(cross_check(items, categories, keys))
         extras, extra_files = _load_subfolders(root, items, categories, keys, problems)
         if problems:
             raise RulesError(problems)
@@ -282,72 +248,3 @@ def _version(root: Path, files: list[Path]) -> str:
         digest.update(file.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()[:12]
-
-
-def _cross_check(items: Mapping[str, ItemDoc], categories: Mapping[str, CategoryDoc],
-                 source_keys: frozenset[str] | None) -> list[str]:
-    """Problems that need more than one document: names, references, sources."""
-    problems: list[str] = []
-    owners: dict[str, tuple[str, str]] = {}
-    for doc in items.values():
-        mine: set[str] = set()
-        for name in doc.names():
-            key = compact(name)
-            if not key:
-                problems.append(f"{doc.item_id}.json: name {name!r} has no letters or digits")
-                continue
-            if key in mine:
-                continue  # spacing variants of one name are fine within a document
-            mine.add(key)
-            if key in owners:
-                other, other_name = owners[key]
-                problems.append(f"{doc.item_id}.json: name/alias {name!r} duplicates {other_name!r} of "
-                                f"{other}.json (names must be unique after removing spaces)")
-            else:
-                owners[key] = (doc.item_id, name)
-    for doc in items.values():
-        problems.extend(_references(doc, items, categories))
-        problems.extend(lint_item(doc, categories))
-    for cat in categories.values():
-        problems.extend(lint_category(cat))
-    if source_keys is not None:
-        problems.extend(_unknown_sources(items, categories, source_keys))
-    return problems
-
-
-def _unknown_sources(items: Mapping[str, ItemDoc], categories: Mapping[str, CategoryDoc],
-                     keys: frozenset[str]) -> list[str]:
-    documents: list[tuple[str, ItemDoc | CategoryDoc]] = [
-        *((f"{d.item_id}.json", d) for d in items.values()),
-        *((f"categories/{c.slug}.json", c) for c in categories.values())]
-    return [f"{where}: source key {src.key!r} is not in docs/sources.md"
-            for where, doc in documents for src in doc.sources if src.key not in keys]
-
-
-def _references(doc: ItemDoc, items: Mapping[str, ItemDoc],
-                categories: Mapping[str, CategoryDoc]) -> list[str]:
-    problems: list[str] = []
-    where = f"{doc.item_id}.json"
-    if doc.category_doc is not None:
-        cat = categories.get(doc.category_doc)
-        if cat is None:
-            problems.append(f"{where}: category_doc {doc.category_doc!r} has no "
-                            f"categories/{doc.category_doc}.json")
-        elif cat.official_category != doc.official_category:
-            problems.append(f"{where}: category_doc {doc.category_doc!r} is for {cat.official_category}, "
-                            f"but the item is {doc.official_category}")
-        elif any(n > len(cat.common_steps) for n in doc.skip_common):
-            problems.append(f"{where}: skip_common {list(doc.skip_common)} beyond the {len(cat.common_steps)} "
-                            f"common steps of categories/{cat.slug}.json")
-    elif doc.skip_common:
-        problems.append(f"{where}: skip_common without a category_doc")
-    for i, other in enumerate(doc.not_this):
-        if other.item_id is None:
-            continue
-        target = items.get(other.item_id)
-        if target is None:
-            problems.append(f"{where}: not_this[{i}].item_id {other.item_id!r} is not a document")
-        elif target.official_category != other.goes_to:
-            problems.append(f"{where}: not_this[{i}] says {other.item_id} goes to {other.goes_to}, "
-                            f"but {other.item_id}.json says {target.official_category}")
-    return problems

@@ -26,7 +26,7 @@ from streams.rules.vocab import CATEGORY_WORDS
 
 if TYPE_CHECKING:
     from streams.rules.catalog import RulesCatalog
-    from streams.rules.resolver import Resolution
+    from streams.rules.resolution import Resolution
 
 __all__ = ["DICTIONARY_FILE", "DictEntry", "CoverageReport", "CoverageRow", "coverage", "load_dictionary",
            "path_code"]

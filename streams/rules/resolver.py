@@ -18,7 +18,8 @@ How a question is read:
      the last one, which in Korean is the head ("택배 상자에 붙은 송장" → 송장).
 
 The state is settled against the resolved item's material: "기름 묻은" is residue on a can and
-contamination on a pizza box (:func:`streams.rules.states.settle`).
+contamination on a pizza box (:func:`streams.rules.states.settle`). The result types are in
+:mod:`streams.rules.resolution`.
 
 Never a confident wrong item: a key shared by items of different categories, or a material word that
 contradicts the item ("유리 반찬통"), makes the resolution ambiguous; an unknown item yields a
@@ -29,8 +30,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 from streams.contracts import ItemState
 from streams.rules.anaphora import back_references
@@ -40,18 +41,16 @@ from streams.rules.index import NameIndex
 from streams.rules.matching import FuzzyIndex, exact_hits, extend_heads, gap_hits, select
 from streams.rules.model import CategoryDoc, ItemDoc
 from streams.rules.phrases import containers, is_thing, phrase_heads
+from streams.rules.resolution import Candidate, CandidateMatch, Mention, Resolution
 from streams.rules.states import read_state, settle
 from streams.rules.text import compact, compact_with_map, normalize
 from streams.rules.vocab import CATEGORY_WORDS, GENERIC_CONTAINERS, MATERIAL_WORDS
 
-__all__ = ["Candidate", "Mention", "Resolution", "Resolver"]
-
-CandidateMatch = Literal["exact", "alias", "fuzzy", "category"]
+__all__ = ["Resolver"]  # the result types are in streams.rules.resolution
 
 MAX_TEXT = 500
 SCORE = {"name": 1.0, "alias": 0.95, "derived": 0.9, "partial": 0.8, "several": 0.75, "category": 0.6}
 QUALIFIED = 0.96  # a derived key whose qualifier the text also names ("스티로폼 컵라면 용기")
-CLOSE = 0.05  # candidates closer than this are a tie
 _GENERAL = "일반종량제폐기물"
 _COMPATIBLE = {frozenset({"플라스틱류", "무색페트병"})}  # a PET bottle is plastic too
 _MATERIALS = frozenset({"종이", "종이팩", "무색페트병", "플라스틱류", "비닐류", "발포합성수지", "유리병",
@@ -75,77 +74,6 @@ def _kiwi() -> Any:
                 # labelled, held-out or catalogue text resolves differently without it.
                 _KIWI = Kiwi(load_multi_dict=False)
     return _KIWI
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One possible reading: an item (item_id set) or a whole category (item_id None)."""
-
-    item_id: str | None
-    name: str
-    official_category: str
-    score: float
-    match: CandidateMatch
-
-
-@dataclass(frozen=True)
-class Mention:
-    """One place in the text that names something, with its candidates best first."""
-
-    text: str
-    start: int
-    end: int
-    candidates: tuple[Candidate, ...]
-    conflict: bool = False
-
-    @property
-    def top(self) -> Candidate:
-        return self.candidates[0]
-
-    @property
-    def ambiguous(self) -> bool:
-        """The two best readings are close and go to different categories (or a material contradicts)."""
-        if self.conflict:
-            return True
-        top = self.candidates[0]
-        return any(top.score - c.score < CLOSE and c.official_category != top.official_category
-                   for c in self.candidates[1:])
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """The resolver's reading of one text. ``candidates`` is ranked best first.
-
-    Example::
-
-        res = catalog.resolve("뚜껑 닫힌 생수병은 어떻게 버려요?")
-        res.candidates[0].item_id   # "water_pet_bottle"
-        res.state.lid               # "closed"
-    """
-
-    text: str
-    candidates: tuple[Candidate, ...]
-    state: ItemState
-    category_hint: str | None
-    ambiguous: bool
-    needs_clarification: bool
-    mentions: tuple[Mention, ...] = ()
-    washable: bool = False  # the only contamination read is a stain that rinses off hard materials
-    unknown: str | None = None  # a thing we have no document for, named after a known one ("노트북 파우치")
-    generic: str | None = None  # only a container word of no material was named ("컵", "통")
-
-    def state_for(self, category: str | None) -> ItemState:
-        """The state as it applies to an item of ``category`` (``state`` is settled for the best one)."""
-        return settle(self.state, category, washable=self.washable)
-
-    @property
-    def best(self) -> Candidate | None:
-        return self.candidates[0] if self.candidates else None
-
-    @property
-    def unclear_mention(self) -> Mention | None:
-        """The first ambiguous mention, whose candidates a clarification question should list."""
-        return next((m for m in self.mentions if m.ambiguous), None)
 
 
 class Resolver:
