@@ -29,7 +29,7 @@ __all__ = ["MAX_STEPS", "compose", "select_steps"]
 
 MAX_STEPS = 5
 _SHORT_STEPS = 3  # per item when the answer covers several: one short block each
-LOW_CONFIDENCE = "공식 품목 목록에 없는 물건이라 분류 기준에 따라 안내했어요."
+LOW_CONFIDENCE = "이 물건은 공식 안내에 따로 나오지 않아 같은 재질·분류의 기준으로 안내했어요."
 _ALIKE_NAME = re.compile(r"^(.+?)(?:은|는) ")  # the look-alike's name in "유색 페트병은 플라스틱 수거함에 …"
 _DONE: dict[str, tuple[str, ...]] = {
     # state field = value that means "already done" → words of a step that asks to do it

@@ -82,7 +82,8 @@ def verdict(g: ItemGuidance, asked: Asked) -> str:
         if same_bin(asked.bin, g.official_category):
             return f"네, {where}"
         word = asked.bin_word or bin_name(asked.bin)
-        wrong = f"{word} 수거함에 내는 게 아니에요" if word in PLACE_WORDS else f"{josa(word, '이/가')} 아니에요"
+        # "칫솔은 플라스틱이 아니에요" would be false — it is plastic, it just does not go there.
+        wrong = f"{word} 수거함에 내지 않아요" if word in PLACE_WORDS else f"{josa(word, '으로/로')} 버리지 않아요"
         return f"아니요, {wrong}. {where}{_reason(g)}"
     if asked.kept:
         said = _about_action(g, re.compile(re.escape(asked.kept) + r".{0,60}(?:떼|빼|분리|벗|제거|뜯)"), True)
