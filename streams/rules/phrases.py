@@ -23,7 +23,7 @@ from streams.rules.context import Hit, TextContext
 from streams.rules.index import NameIndex
 from streams.rules.vocab import HEAD_WORDS
 
-__all__ = ["containers", "is_thing", "phrase_heads"]
+__all__ = ["containers", "is_thing", "phrase_heads", "remaining_contents"]
 
 # "페트병에서 떼어낸 라벨": the name is where the item was taken from.
 _SOURCE = re.compile(r"^\s*(?:에서|에서\s*부터)\s*"
@@ -118,3 +118,22 @@ def phrase_heads(index: NameIndex, ctx: TextContext, hits: list[Hit], skip: set[
         dropped.update(id(h) for h in mods)
         dropped.update(id(h) for h in chain[:-1] if not h.is_item and h.start > mods[0].start)
     return [replaced.get(id(h), h) for h in hits if id(h) not in dropped]
+
+
+def remaining_contents(index: NameIndex, ctx: TextContext, hits: list[Hit], soft: list[Hit]) -> list[Hit]:
+    """"간장 조금 남은 페트병": the content named inside the condition words says which container it is (a
+    soy-sauce PET bottle is 플라스틱류, not a water bottle). A content hit hidden in a soft condition span,
+    followed by a container name, becomes modifier + head when the knowledge base has that name."""
+    out = list(hits)
+    for content in [*soft, *hits]:
+        box = next((h for h in out if h.is_item and h.start >= content.end and h is not content), None)
+        if box is None or ctx.comp[content.end:box.start] == "":
+            continue
+        # Only condition words between them ("조금 남은"): the content and its container, one phrase.
+        loose = [i for i in range(content.end, box.start) if not any(a <= i < b for a, b, _ in ctx.state_compact)]
+        if len(loose) > 2 or len(loose) == box.start - content.end:  # an ending ("은") may trail the words
+            continue
+        combined = _combined(index, ctx, [content], box, derived=True)
+        if combined is not None and combined.entries != box.entries:
+            out = [combined if h is box else h for h in out]
+    return out

@@ -40,7 +40,7 @@ from streams.rules.dimensions import MATERIAL_OF_CATEGORY, read_dimensions
 from streams.rules.index import NameIndex
 from streams.rules.matching import FuzzyIndex, exact_hits, extend_heads, gap_hits, select
 from streams.rules.model import CategoryDoc, ItemDoc
-from streams.rules.phrases import containers, is_thing, phrase_heads
+from streams.rules.phrases import containers, is_thing, phrase_heads, remaining_contents
 from streams.rules.resolution import Candidate, CandidateMatch, Mention, Resolution
 from streams.rules.states import read_state, settle
 from streams.rules.text import compact, compact_with_map, normalize
@@ -101,6 +101,8 @@ class Resolver:
         hits = extend_heads(self.index, self.fuzzy, ctx, hits)
         if not any(h.is_item for h in hits):
             hits = sorted(hits + [h for h in select(soft) if h.is_item], key=lambda h: h.start)
+        else:
+            hits = remaining_contents(self.index, ctx, hits, [h for h in select(soft) if h.is_item])
         hits = back_references(self.index, ctx, hits)
         res = self._decide(ctx, norm, reading.state, hits)
         if _generic_only(res):
