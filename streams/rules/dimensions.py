@@ -44,7 +44,8 @@ _FITS = re.compile(r"봉투에\s*(?:쏙\s*|다\s*)?들어가(?:요|는|네|고|�
 _BULK = re.compile(
     r"리모델링|인테리어|공사|철거|집수리|시공|한\s*트럭|트럭|대량|다량|잔뜩|수십|수백|마대\s*(?:몇|여러|\d)|"
     r"여러\s*(?:자루|포대|마대|박스)|이사하면서|이삿짐")
-_HOUSEHOLD = re.compile(r"한\s*두\s*(?:개|장)|한\s*개|한\s*장|몇\s*(?:개|장)|소량")  # not 조금: that is how much is left
+# Not 조금: "조금 남았어요" is how much is left, not how much there is.
+_HOUSEHOLD = re.compile(r"한\s*두\s*(?:개|장)|한\s*개|한\s*장|몇\s*(?:개|장)|소량")
 _COLOURED = re.compile(
     r"(?:초록|녹색|연두|갈색|밤색|파란|파랑|하늘색|남색|빨간|빨강|노란|노랑|검은|검정|회색|은색|금색|분홍|핑크|보라|"
     r"주황|민트|베이지|카키|유색|색깔\s*있|색\s*있|"
