@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install helm-bin unit integration bench serve clean
+.PHONY: demo test install helm-bin unit integration faults bench serve clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(BIN)/python -m pytest -q -m integration
+
+# the fault suite alone (tests/faults/: broker kill/freeze/empty restart, process kills); part of `make test`
+faults: $(STAMP)
+	$(BIN)/python -m pytest -q -m faults
 
 bench: $(STAMP)
 	$(BIN)/python bench/hops.py

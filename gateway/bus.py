@@ -24,8 +24,10 @@ from uuid import UUID
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from gateway.rebuild import rewind
 from streams import contracts as c
 from streams.errors import BrokerUnavailable
+from streams.kafka_clients import client_options
 from streams.settings import Settings
 from streams.topics import topic_name
 
@@ -91,7 +93,7 @@ class KafkaRequestBus:
 
     def __init__(self, settings: Settings, *, results: ResultStore | None = None,
                  send_timeout_s: float = 2.0, tails: Mapping[str, Callable[[bytes | None], None]] | None = None,
-                 on_reply: Callable[[Reply], None] | None = None) -> None:
+                 on_reply: Callable[[Reply], None] | None = None, rebuild_s: float = 0.0) -> None:
         self._settings = settings
         self._bootstrap = settings.bootstrap
         self._request_topic = topic_name(settings.kafka, "preprocess")
@@ -107,6 +109,7 @@ class KafkaRequestBus:
         # topic name -> callback for the other topics this reader follows (topic keys resolved here)
         self._tails = {topic_name(settings.kafka, key): fn for key, fn in (tails or {}).items()}
         self._on_reply_hook = on_reply
+        self._rebuild_s = rebuild_s  # seconds of q.reply and tails to re-read at start (the gateway's)
         self.duplicates = 0
 
     @property
@@ -121,10 +124,12 @@ class KafkaRequestBus:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap, linger_ms=0, acks="all",
             request_timeout_ms=int(self._send_timeout * 1000), enable_idempotence=False,
+            **client_options(kafka),  # TLS/SASL (BUNRI_KAFKA__SECURITY_PROTOCOL)
         )
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False,
             fetch_max_wait_ms=kafka.fetch_max_wait_ms, request_timeout_ms=kafka.request_timeout_ms,
+            **client_options(kafka),
         )
         try:
             async with asyncio.timeout(timeout):
@@ -151,6 +156,8 @@ class KafkaRequestBus:
         await self._consumer.seek_to_end(*tps)
         for tp in tps:  # resolve the end offsets now: a reply produced after this is seen
             await self._consumer.position(tp)
+        # then step back a bounded window: a restarted replica rebuilds recent results (gateway/rebuild)
+        await rewind(self._consumer, tps, self._rebuild_s)
         self._positioned.set()
 
     async def stop(self) -> None:

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from gateway.bus import RequestBus
+from gateway.deadlines import DeadlineKeeper
 from gateway.errors import ApiError
 from gateway.events import EventLog
 from gateway.feedback import FeedbackLedger
 from streams.settings import Settings
 
-__all__ = ["BusDep", "EventsDep", "FeedbackDep", "SettingsDep", "StoreDep", "IdempotencyDep"]
+__all__ = ["BusDep", "EventsDep", "FeedbackDep", "SettingsDep", "StoreDep", "IdempotencyDep", "DeadlinesDep"]
 
 
 def get_bus(request: Request) -> RequestBus:
@@ -38,6 +39,10 @@ def get_events(request: Request) -> EventLog:
     return request.state.events  # type: ignore[no-any-return]
 
 
+def get_deadlines(request: Request) -> DeadlineKeeper:
+    return request.state.deadlines  # type: ignore[no-any-return]
+
+
 def get_feedback(request: Request) -> FeedbackLedger:
     return request.state.feedback  # type: ignore[no-any-return]
 
@@ -48,3 +53,4 @@ StoreDep = Annotated[Any, Depends(get_store)]
 IdempotencyDep = Annotated[Any, Depends(get_idempotency)]
 EventsDep = Annotated[EventLog, Depends(get_events)]
 FeedbackDep = Annotated[FeedbackLedger, Depends(get_feedback)]
+DeadlinesDep = Annotated[DeadlineKeeper, Depends(get_deadlines)]

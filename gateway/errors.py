@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from streams import contracts as c
 
 __all__ = ["ApiError", "FAILURE_STATUS", "failure_response", "install_error_handlers"]
+
+logger = logging.getLogger(__name__)
 
 #: Failure reply reason -> HTTP status. The only place this mapping lives.
 FAILURE_STATUS: dict[str, int] = {
@@ -28,9 +32,11 @@ FAILURE_STATUS: dict[str, int] = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.extra = status, code, message, extra
+        self.headers = headers or {}  # WWW-Authenticate, Retry-After
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -47,7 +53,8 @@ def failure_response(failure: c.Failure) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status)
+        return JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -61,3 +68,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The detail (class, message, traceback) goes to the log under an id; the client gets the id
+        # only, never an exception name, an object address or a path.
+        error_id = uuid.uuid4().hex[:16]
+        logger.error("unhandled error %s on %s %s", error_id, request.method, request.url.path,
+                     exc_info=(type(exc), exc, exc.__traceback__))
+        return JSONResponse(error_body("internal", "internal error; quote the error_id when reporting it",
+                                       error_id=error_id), status_code=500)

@@ -14,19 +14,28 @@ from collections.abc import AsyncIterator
 from typing import Any, TypedDict
 from uuid import UUID
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from gateway import metrics, web
+from gateway.auth import KeyRing, OwnerIndex, authenticate
+from gateway.auth.state import security_state, tee
 from gateway.bus import KafkaRequestBus, RequestBus
+from gateway.capacity import CapacityGate, check_capacity
+from gateway.deadlines import DeadlineKeeper
 from gateway.errors import install_error_handlers
 from gateway.events import EventLog
 from gateway.events.routes import router as events_router
 from gateway.feedback import FeedbackLedger
 from gateway.feedback.routes import router as feedback_router
+from gateway.idempotency import IdempotencyLedger
+from gateway.inputs import HeaderLimitMiddleware
+from gateway.limits import Admission, admit
 from gateway.routes import router
 from streams.errors import BrokerUnavailable
+from streams.health import BrokerProbe, TopicGuard
 from streams.settings import Settings
 from streams.store import make_store
+from streams.topics import topic_name
 
 __all__ = ["IdempotencyKeys", "create_app"]
 
@@ -60,9 +69,15 @@ class State(TypedDict):
     settings: Settings
     bus: RequestBus | None
     store: Any
-    idempotency: IdempotencyKeys
+    idempotency: IdempotencyLedger
     events: EventLog
     feedback: FeedbackLedger
+    deadlines: DeadlineKeeper
+    broker_probe: BrokerProbe | None
+    keys: KeyRing | None  # None: API keys off
+    owners: OwnerIndex
+    admission: Admission  # per-key limits, in-flight cap, cost ceilings
+    capacity: CapacityGate  # 429 for a query that would miss its deadline (gateway/capacity)
 
 
 def create_app(settings: Settings | None = None, *, bus: RequestBus | None = None,
@@ -77,23 +92,39 @@ def create_app(settings: Settings | None = None, *, bus: RequestBus | None = Non
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         own_bus = bus is None
         state: State = {"settings": settings, "bus": bus, "store": store or make_store(settings),
-                        "idempotency": IdempotencyKeys(), "events": EventLog() if events is None else events,
-                        "feedback": FeedbackLedger()}
+                        "idempotency": IdempotencyLedger(settings.idempotency_ttl_s),
+                        "events": EventLog() if events is None else events,
+                        "feedback": FeedbackLedger(),
+                        "deadlines": DeadlineKeeper(settings.query_timeout_s, settings.query_grace_s),
+                        "broker_probe": None,
+                        "capacity": CapacityGate(settings.admission, settings.query_timeout_s)}
+        state.update(security_state(settings, state["events"]))  # type: ignore[typeddict-item]
         connector = None
         if own_bus:
             # One reader follows q.reply, q.events (progress, SSE) and q.feedback (one per query).
-            kafka_bus = KafkaRequestBus(settings, tails={"events": state["events"].add_raw,
+            events_tail = tee(state["events"].add_raw, state["owners"].add_raw)  # owners: accepted events
+            kafka_bus = KafkaRequestBus(settings, tails={"events": events_tail,
                                                          "feedback": state["feedback"].add_raw},
-                                        on_reply=state["events"].add_reply)
+                                        on_reply=state["events"].add_reply,
+                                        rebuild_s=settings.gateway_rebuild_s)  # a restart forgets nothing recent
             state["bus"] = kafka_bus
+            # /readyz asks the broker (bounded metadata round trip), not just the clients' state
+            state["broker_probe"] = BrokerProbe(settings.bootstrap, [topic_name(settings.kafka, key) for key in
+                                                                      ("preprocess", "reply", "events")],
+                                                security=settings.kafka)  # TLS/SASL
             connector = asyncio.create_task(_connect(kafka_bus))
+            # topics gone (the broker restarted empty): recreate them, so the reader and workers resume
+            guarding = asyncio.create_task(TopicGuard(settings.bootstrap, settings.kafka).run())
         try:
             yield state
         finally:
             if connector is not None:
+                guarding.cancel()
                 connector.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await connector
+                with contextlib.suppress(asyncio.CancelledError):
+                    await guarding
                 await kafka_bus.stop()
 
     app = FastAPI(
@@ -104,9 +135,11 @@ def create_app(settings: Settings | None = None, *, bus: RequestBus | None = Non
     )
     install_error_handlers(app)
     app.add_middleware(metrics.MetricsMiddleware)
-    app.include_router(router)
-    app.include_router(events_router)
-    app.include_router(feedback_router)
+    app.add_middleware(HeaderLimitMiddleware)  # outermost: oversized headers never reach a route
+    keyed = [Depends(authenticate)]  # API keys (when on) and per-query ownership; probes stay open
+    app.include_router(router, dependencies=[*keyed, Depends(admit), Depends(check_capacity)])  # POST /v1/queries only
+    app.include_router(events_router, dependencies=keyed)
+    app.include_router(feedback_router, dependencies=keyed)
     app.include_router(metrics.router)
     app.include_router(web.router)
     return app

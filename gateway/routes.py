@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.datastructures import UploadFile
 
-from gateway.deps import BusDep, EventsDep, IdempotencyDep, SettingsDep, StoreDep
+from gateway.auth.context import current_key_id
+from gateway.deadlines import DeadlineKeeper
+from gateway.deps import BusDep, DeadlinesDep, EventsDep, IdempotencyDep, SettingsDep, StoreDep
 from gateway.errors import FAILURE_STATUS, ApiError, failure_response
 from gateway.events.publish import announce_accepted
+from gateway.idempotency import await_first, fingerprint, scoped_key
+from gateway.inputs import QueryInput, read_query_input
+from gateway.limits import admitted_query_id
 from streams import contracts as c
 from streams.errors import BrokerUnavailable, PermanentError
 from streams.intake import build_request, clean_question
@@ -58,51 +60,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
                "URL (SSE) or poll the Location."},
     413: {"description": "Upload over the size limit (`image_too_large`)."},
     415: {"description": "The file is not a JPEG/PNG/WebP/HEIC image (`unsupported_image`)."},
-    422: {"description": "Missing, empty or too long question; corrupt image; no rule."},
+    422: {"description": "Missing, empty or too long question; corrupt image; no rule; an Idempotency-Key "
+               "reused for a different request (`idempotency_key_reused`)."},
     502: {"description": "The model returned unusable output (`model_bad_output`)."},
     503: {"description": "Kafka unreachable (`broker_unavailable`) or model unavailable."},
     504: {"description": "The query's deadline passed inside the pipeline (`timeout`)."},
 }
-
-
-async def _read_input(request: Request, settings: Settings) -> tuple[str, bytes | None, UploadFile | None]:
-    limit = settings.preprocess.max_upload_bytes
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > limit + 64 * 1024:  # refuse before reading the body at all
-        raise ApiError(413, "image_too_large", f"request body is {declared} bytes; the limit is {limit}")
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("application/json"):
-        try:
-            body = json.loads(await request.body() or b"null")
-        except ValueError as exc:
-            raise ApiError(422, "invalid_input", f"body is not valid JSON: {exc}") from exc
-        if not isinstance(body, dict) or set(body) - {"question", "region"}:
-            raise ApiError(422, "invalid_input", 'JSON body must be {"question": "...", "region"?: "..."}')
-        return _clean(body.get("question")), None, None
-    if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form(max_files=1, max_fields=10)
-        question = _clean(form.get("question"))
-        upload = form.get("image")
-        if isinstance(upload, UploadFile) and (upload.filename or upload.size):
-            data = await upload.read(limit + 1)
-            return question, data, upload
-        return question, None, None
-    raise ApiError(415, "unsupported_media_type",
-                   "send multipart/form-data (question, image) or application/json {\"question\"}")
-
-
-async def _read_region(request: Request) -> str | None:
-    """The optional ``region`` field (the body is cached by then: ``_read_input`` read it)."""
-    if request.headers.get("content-type", "").startswith("application/json"):
-        body = json.loads(await request.body() or b"null")
-        value = body.get("region") if isinstance(body, dict) else None
-    else:
-        value = (await request.form()).get("region")
-    if isinstance(value, int) and not isinstance(value, bool):  # {"region": 11680}
-        value = str(value)
-    if value is not None and not isinstance(value, str):
-        raise ApiError(422, "invalid_input", "region must be text (a 시·군·구 code or name)")
-    return value
 
 
 def _reply_response(reply: c.Answer | c.Failure, accepted_at: float | None = None) -> JSONResponse:
@@ -124,48 +87,74 @@ def _pending(query_id: UUID) -> JSONResponse:
              summary="Ask how to dispose of an item (question, optional photo)")
 async def create_query(
     request: Request, bus: BusDep, settings: SettingsDep, store: StoreDep, idempotency: IdempotencyDep,
-    events: EventsDep,
+    events: EventsDep, deadlines: DeadlinesDep,
     wait: Annotated[float, Query(ge=0, le=60, description="Seconds to wait for the answer; 0 answers 202 at "
                                  "once (then follow /v1/queries/{id}/events).")] = 30,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
     accepted_at = time.perf_counter()
-    question, data, upload = await _read_input(request, settings)
-    region = await _read_region(request)
+    sent = await read_query_input(request, settings.preprocess.max_upload_bytes)  # strict: 413/415/422
+    question, data, region = _clean(sent.question), sent.image, _region_text(sent.region)
     if not bus.ready:
         raise ApiError(503, "broker_unavailable", "the pipeline is not connected to Kafka")
-    query_id = uuid.uuid4()
-    # Reserve the key before any work, so two concurrent retries cannot both submit.
-    if idempotency_key and (previous := idempotency.reserve(idempotency_key, query_id)) is not None:
-        reply = await bus.wait(previous, wait)
-        return _reply_response(reply) if reply is not None else _pending(previous)
+    query_id = admitted_query_id(request)  # counted in flight from here (gateway/limits)
+    # Reserve the key before any work, so two concurrent retries cannot both submit (gateway/idempotency).
+    scope = scoped_key(idempotency_key, current_key_id()) if idempotency_key else None
+    digest = fingerprint(question, data, region)
+    if scope and (previous := idempotency.reserve(scope, query_id, digest)) is not None:
+        if previous.fingerprint != digest:
+            raise ApiError(422, "idempotency_key_reused",
+                           "this Idempotency-Key was used for a different request; use a new key")
+        left = deadlines.remaining(previous.query_id, events)
+        reply = await await_first(bus, previous.query_id, wait if left is None else max(0.0, min(wait, left)),
+                                  lambda r: deadlines.resolve(previous.query_id, r, events))
+        return _reply_response(reply) if reply is not None else _pending(previous.query_id)
     try:
         with log_context(query_id=query_id, stage="gateway"):  # JSON log lines of this query carry its id
-            return await _submit(bus, events, settings, store, query_id, question, data, upload,
-                                 idempotency_key, wait, accepted_at, region=region)
+            return await _submit(bus, events, settings, store, query_id, question, data, sent,
+                                 idempotency_key, wait, accepted_at, region=region, deadlines=deadlines)
     except Exception:
-        if idempotency_key:
-            idempotency.release(idempotency_key, query_id)
+        if scope:
+            idempotency.release(scope, query_id)
         raise
 
 
 async def _submit(bus: Any, events: Any, settings: Settings, store: Any, query_id: UUID, question: str,
-                  data: bytes | None, upload: UploadFile | None, idempotency_key: str | None, wait: float,
-                  accepted_at: float, *, region: str | None = None) -> JSONResponse:
+                  data: bytes | None, sent: QueryInput, idempotency_key: str | None, wait: float,
+                  accepted_at: float, *, region: str | None = None,
+                  deadlines: DeadlineKeeper | None = None) -> JSONResponse:
     try:
         request_msg = await build_request(
             settings, store, question, image=data, query_id=query_id, idempotency_key=idempotency_key,
-            filename=upload.filename if upload else None, content_type=upload.content_type if upload else None,
+            filename=sent.filename, content_type=sent.content_type,
             region=region,
         )
+        if deadlines is not None:
+            deadlines.note(query_id, request_msg.envelope.deadline)
         await announce_accepted(bus, events, request_msg)  # the first progress event (SSE)
         await bus.submit(request_msg)
     except PermanentError as exc:
         raise ApiError(FAILURE_STATUS.get(exc.reason, 422), exc.reason, exc.message) from exc
     except BrokerUnavailable as exc:
         raise ApiError(503, "broker_unavailable", exc.message) from exc
-    reply = await bus.wait(query_id, wait)
+    reply = await _await_reply(bus, deadlines, events, query_id, wait)
     return _reply_response(reply, accepted_at) if reply is not None else _pending(query_id)
+
+
+async def _await_reply(bus: Any, deadlines: DeadlineKeeper | None, events: Any, query_id: UUID,
+                       wait: float) -> c.Answer | c.Failure | None:
+    """Wait up to ``wait`` s but not past the query's deadline + grace: by then it is a 504, never a 202."""
+    if deadlines is None:
+        return await bus.wait(query_id, wait)
+    remaining = deadlines.remaining(query_id, events)
+    reply = await bus.wait(query_id, wait if remaining is None else max(0.0, min(wait, remaining)))
+    return deadlines.resolve(query_id, reply, events)
+
+
+def _region_text(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ApiError(422, "invalid_input", "region must be text (a 시·군·구 code or name)")
+    return value
 
 
 def _clean(value: object) -> str:
@@ -177,8 +166,8 @@ def _clean(value: object) -> str:
 
 @router.get("/v1/queries/{query_id}", response_model=c.Answer, responses=_ERRORS,
             summary="The result of an earlier query (202 while pending)")
-async def get_query(query_id: UUID, bus: BusDep, events: EventsDep) -> JSONResponse:
-    reply = bus.result(query_id)
+async def get_query(query_id: UUID, bus: BusDep, events: EventsDep, deadlines: DeadlinesDep) -> JSONResponse:
+    reply = deadlines.resolve(query_id, bus.result(query_id), events)  # overdue: 504, from any replica
     if reply is not None:
         return _reply_response(reply)
     if bus.known(query_id) or events.known(query_id):  # accepted here, or its events came from another replica
@@ -191,8 +180,13 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: producer started and reply partitions positioned")
+@router.get("/readyz", summary="Readiness: producer started, reply partitions positioned, broker answering "
+                               "with our topics")
 async def readyz(request: Request) -> JSONResponse:
     bus = getattr(request.state, "bus", None)
     ready = bool(bus is not None and bus.ready)
-    return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
+    body: dict[str, Any] = {"ready": ready}
+    if ready and (probe := getattr(request.state, "broker_probe", None)) is not None:
+        checked = await probe.check()  # the broker answers and has our topics (frozen or emptied: 503)
+        body = {**checked.as_dict(), "ready": checked.ok}
+    return JSONResponse(body, status_code=200 if body["ready"] else 503)

@@ -23,12 +23,15 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from streams.binding import MessageMeta, Outgoing, StageBinding
+from streams.health import BrokerProbe, TopicGuard
+from streams.kafka_clients import faust_credentials
 from streams.observability.stage import observed
+from streams.observability.web import CLOSED_WEB, close_web, pick_port
 from streams.observability.worker import install_worker_metrics
 from streams.settings import Settings
 from streams.topics import BASE_NAMES, topic_name, topic_specs
 
-__all__ = ["InOrderAcker", "create_app", "join_requested", "readiness"]
+__all__ = ["InOrderAcker", "create_app", "join_requested", "readiness", "web_address"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +95,17 @@ class BunriApp(faust.App):
     #: Start-up work still running beside faust (the Korean analyser loading in a thread);
     #: the app is not ready until every future here is done.
     warming: list[asyncio.Future[Any]]
+    #: The broker check behind /readyz (streams/health).
+    broker_probe: BrokerProbe | None = None
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self, loop=self.loop)
+
+    #: bunri pages served besides the probes and /metrics (the scheduler's /stats).
+    extra_pages: frozenset[str] = frozenset()
+
+    def on_webserver_init(self, web: Any) -> None:
+        close_web(web, self.extra_pages)  # only /healthz, /readyz, /metrics (streams/observability/web.py)
 
 
 class InOrderAcker:
@@ -137,13 +148,15 @@ def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: 
     app = BunriApp(
         f"{kafka.topic_prefix}{app_id}",
         broker=f"kafka://{settings.bootstrap}",
+        broker_credentials=faust_credentials(kafka),  # TLS/SASL (BUNRI_KAFKA__SECURITY_PROTOCOL)
         value_serializer="raw",
         key_serializer="raw",
         topic_allow_declare=False,  # topics are created up front (Tansu does not auto-create)
         topic_disable_leader=True,
         web_enabled=web_port is not None,
-        web_port=web_port or 6066,
+        web_port=6066 if web_port is None else pick_port(settings.worker.web_host, web_port),  # 0: a free one
         web_bind=settings.worker.web_host,
+        **CLOSED_WEB,  # no /router/, /table/, /graph/, statistics
         broker_commit_interval=kafka.commit_interval_s,
         broker_session_timeout=kafka.session_timeout_ms / 1000,
         broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
@@ -163,6 +176,15 @@ def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: 
     out_topics = {key: topic_name(kafka, key) for key in BASE_NAMES}
     for binding in bindings:
         _register_agent(app, binding, topic_name(kafka, binding.name), out_topics, binding.concurrency)
+    # /readyz asks the broker itself (a bounded metadata round trip): client state alone stays "ready"
+    # while the broker is frozen or came back empty
+    app.broker_probe = BrokerProbe(settings.bootstrap, [spec.name for spec in topic_specs(kafka)], security=kafka)
+    guard = TopicGuard(settings.bootstrap, kafka)  # topics gone (empty broker restart): recreate them
+
+    @app.timer(2.0, name="bunri.topic_guard")
+    async def _topic_guard() -> None:
+        await guard.check_once()
+
     _register_health(app)
     install_worker_metrics(app)  # /metrics beside the probes, and this app's consumer lag
     return app
@@ -232,6 +254,9 @@ def _register_health(app: BunriApp) -> None:
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
         state = readiness(app)
+        if (probe := getattr(app, "broker_probe", None)) is not None:
+            checked = await probe.check()
+            state = {**state, **checked.as_dict(), "ready": state["ready"] and checked.ok}
         return web.json(state, status=200 if state["ready"] else 503)
 
 
@@ -259,3 +284,10 @@ def readiness(app: BunriApp) -> dict[str, Any]:
     warm = all(f.done() for f in getattr(app, "warming", ()))
     return {"ready": bool(producer_ok and assigned and warm), "producer": producer_ok, "partitions": assigned,
             "warm": warm}
+
+
+def web_address(app: BunriApp) -> tuple[str, int] | None:
+    """(host, port) of the worker's web server, None without one: the chosen port when 0 was asked."""
+    if not app.conf.web_enabled:
+        return None
+    return str(app.conf.web_bind), int(app.conf.web_port)

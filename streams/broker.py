@@ -16,13 +16,17 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
 
 from streams.errors import BrokerUnavailable
+from streams.kafka_clients import client_options
+from streams.lifeline import die_with_parent
 from streams.settings import KafkaSettings
+from streams.settings_security import KafkaSecurity
 from streams.topics import TopicSpec, topic_specs
 
 __all__ = ["EmbeddedBroker", "ensure_topics", "free_port", "kafka_broker", "wait_for_broker"]
@@ -79,6 +83,8 @@ class EmbeddedBroker:
              "--storage-engine", "memory://tansu/"],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True,  # Ctrl-C in a terminal reaches us, not the broker directly
+            # the kernel kills it if we die without stopping it (SIGKILL): no orphan broker (streams/lifeline)
+            preexec_fn=partial(die_with_parent, os.getpid()),
         )
         return self
 
@@ -134,12 +140,13 @@ def kafka_broker(bootstrap: str | None) -> Iterator[str]:
         yield broker.bootstrap
 
 
-async def wait_for_broker(bootstrap: str, timeout: float = 10.0) -> None:
+async def wait_for_broker(bootstrap: str, timeout: float = 10.0, *, security: KafkaSecurity | None = None) -> None:
     """Return once the broker answers metadata requests; BrokerUnavailable otherwise."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000,
+                                    **(client_options(security) if security else {}))  # TLS/SASL
         try:
             await admin.start()
             await admin.list_topics()
@@ -156,8 +163,9 @@ async def wait_for_broker(bootstrap: str, timeout: float = 10.0) -> None:
 async def ensure_topics(bootstrap: str, kafka: KafkaSettings, timeout: float = 20.0) -> list[TopicSpec]:
     """Create every bunri topic that does not exist yet; return the specs."""
     specs = topic_specs(kafka)
-    await wait_for_broker(bootstrap, timeout)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000))
+    await wait_for_broker(bootstrap, timeout, security=kafka)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000),
+                                **client_options(kafka))
     try:
         await admin.start()
         existing = set(await admin.list_topics())

@@ -6,7 +6,7 @@ cache to ``max_entries``, oldest first.
 
 Namespaces in use:
 
-- ``analysis``: the gpt5 stage's VisionAnalysis, keyed by :func:`analysis_key`;
+- ``analysis``: the gpt5 stage's VisionAnalysis, keyed by :func:`analysis_key` (image, question, model, prompt);
 - ``answers``: complete Answers, keyed by :func:`answer_key`.
 
 A cache is an optimisation, so a store failure on a cache read or write is logged and treated as
@@ -95,9 +95,14 @@ def answer_key(image_sha256: str | None, question: str, rules_version: str, mode
     return _digest(parts)
 
 
-def analysis_key(image_sha256: str, model: str, prompt_version: str) -> str:
-    """Key of the gpt5 stage's analysis of one normalised image."""
-    return _digest({"v": 1, "image": image_sha256, "model": model, "prompt": prompt_version})
+def analysis_key(image_sha256: str, model: str, prompt_version: str, *, question: str) -> str:
+    """Key of the gpt5 stage's analysis of one normalised image for one question.
+
+    The question is part of what the model was asked: two questions about two items in one photo need
+    two analyses, and the image alone would hand one user's analysis to another who sent the same photo.
+    """
+    return _digest({"v": 2, "image": image_sha256, "model": model, "prompt": prompt_version,
+                    "question": normalise_question(question)})
 
 
 def entry_key(namespace: str, key: str) -> str:

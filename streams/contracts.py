@@ -29,7 +29,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar, get_args
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "OFFICIAL_CATEGORIES",
@@ -178,6 +187,14 @@ class PreparedImage(_Model):
     size: int = Field(ge=1)
     mime: Literal["image/jpeg"] = "image/jpeg"
     source_format: str | None = Field(default=None, description="Sniffed format of the upload.")
+
+    @model_validator(mode="after")
+    def _key_is_the_hash(self) -> PreparedImage:
+        # The key is a claim check the gpt5 stage reads: a message naming any other object (another
+        # user's image, a raw upload, a cache entry) is refused at decoding, i.e. dead-lettered.
+        if self.key != f"images/{self.sha256}.jpg":
+            raise ValueError("key must be images/<sha256>.jpg for the message's sha256")
+        return self
 
 
 class ItemState(_Model):
@@ -482,6 +499,9 @@ class ProgressEvent(_Model):
     rules_count: int | None = Field(default=None, ge=0, description="rules: rule sentences selected.")
     answer: Answer | None = Field(default=None, description="answer: the result object, as on q.reply.")
     failure: Failure | None = Field(default=None, description="failure: the Failure, as on q.reply.")
+    client: str | None = Field(default=None, max_length=40,
+                               description="accepted: the id of the API key that submitted the query (never the "
+                                           "key); null when the gateway runs without keys.")
 
 
 class Feedback(_Model):

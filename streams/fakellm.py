@@ -4,7 +4,9 @@
 with *valid* structured outputs for whatever JSON schema it is sent, realistic usage
 numbers, latency drawn from configurable ranges (seed defaults: vision 3-5 s, answer 1-2 s)
 and injected faults, deterministic for a given ``--seed``. ``GET /_stats`` counts calls per
-model and faults per kind. Point bunri at it with ``OPENAI_BASE_URL=http://127.0.0.1:9100/v1``
+model and faults per kind; with ``trace`` (a regex, e.g. ``bq[0-9]+``) ``GET /_trace`` gives the seconds
+spent answering the calls whose prompt contains each match (load benchmarks subtract it).
+Point bunri at it with ``OPENAI_BASE_URL=http://127.0.0.1:9100/v1``
 and any ``OPENAI_API_KEY``.
 
 Faults (each request draws one with probability ``fault_rate``, uniformly from ``faults``):
@@ -12,7 +14,9 @@ Faults (each request draws one with probability ``fault_rate``, uniformly from `
 - ``429``: rate limited, with ``Retry-After``;
 - ``500``: server error;
 - ``timeout``: sleeps ``timeout_sleep_s`` (past any client timeout) before answering;
-- ``malformed``: 200 with the content cut in half (invalid JSON for structured output).
+- ``malformed``: 200 with the content cut in half (invalid JSON for structured output);
+- ``truncated_utf8`` (only when named in ``faults``): 200 whose body is cut one byte into a multi-byte
+  UTF-8 character, as a connection dropped mid-body delivers it.
 
 Example (tests):
     with FakeLLMServer(FakeLLMConfig(vision_latency=(0, 0), answer_latency=(0, 0))) as server:
@@ -25,6 +29,7 @@ import asyncio
 import hashlib
 import json
 import random
+import re
 import socket
 import threading
 import time
@@ -34,13 +39,14 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from streams.fakellm_content import answer_text, fill_schema, prompt_text, vision_hints
 
 __all__ = ["FAULTS", "FakeLLMConfig", "FakeLLMServer", "create_app", "parse_range"]
 
-FAULTS = ("429", "500", "timeout", "malformed")
+DEFAULT_FAULTS = ("429", "500", "timeout", "malformed")
+FAULTS = (*DEFAULT_FAULTS, "truncated_utf8")
 DEFAULT_MODELS = ("gpt-5", "gpt-5-mini", "gpt-4o", "gpt-4o-mini")
 
 
@@ -61,10 +67,11 @@ class FakeLLMConfig:
     vision_latency: tuple[float, float] = (3.0, 5.0)
     answer_latency: tuple[float, float] = (1.0, 2.0)
     fault_rate: float = 0.0
-    faults: tuple[str, ...] = FAULTS
+    faults: tuple[str, ...] = DEFAULT_FAULTS
     seed: int | None = None
     retry_after_s: float = 1.0
     timeout_sleep_s: float = 120.0
+    trace: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - set(FAULTS)
@@ -80,6 +87,7 @@ class _State:
     calls: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     seen_systems: set[str] = field(default_factory=set)
+    traced: dict[str, float] = field(default_factory=dict)
 
     def draw(self, vision: bool) -> tuple[float, str | None]:
         """Latency and fault for one request (one draw order, so a seed replays a run)."""
@@ -108,8 +116,12 @@ def create_app(config: FakeLLMConfig | None = None) -> FastAPI:
     async def stats() -> dict[str, Any]:
         return {"calls": dict(state.calls), "faults": dict(state.faults), "total": sum(state.calls.values())}
 
+    @app.get("/_trace")
+    async def trace() -> dict[str, float]:
+        return state.traced
+
     @app.post("/v1/chat/completions")
-    async def chat(request: Request) -> JSONResponse:
+    async def chat(request: Request) -> Response:
         try:
             body = await request.json()
         except ValueError:
@@ -122,7 +134,13 @@ def create_app(config: FakeLLMConfig | None = None) -> FastAPI:
         latency, fault = state.draw(vision=_is_vision(body))
         if fault:
             state.faults[fault] += 1
-        return await _respond(state, body, latency, fault)
+        began = time.perf_counter()
+        try:
+            return await _respond(state, body, latency, fault)
+        finally:
+            if config.trace:
+                for mark in set(re.findall(config.trace, "\n".join(prompt_text(body)))):
+                    state.traced[mark] = state.traced.get(mark, 0.0) + time.perf_counter() - began
 
     return app
 
@@ -153,7 +171,7 @@ def _schema(body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-async def _respond(state: _State, body: dict[str, Any], latency: float, fault: str | None) -> JSONResponse:
+async def _respond(state: _State, body: dict[str, Any], latency: float, fault: str | None) -> Response:
     if fault == "429":
         return _error(429, "Rate limit reached (injected)", "rate_limit_exceeded",
                       headers={"retry-after": f"{state.config.retry_after_s:g}"})
@@ -169,6 +187,10 @@ async def _respond(state: _State, body: dict[str, Any], latency: float, fault: s
         content = answer_text(user)
     if fault == "malformed":
         content = content[: len(content) // 2]
+    if fault == "truncated_utf8":
+        raw = json.dumps(_completion(state, body, system, user, content), ensure_ascii=False).encode()
+        first = next((i for i, b in enumerate(raw) if b >= 0xC0), len(raw) - 1)  # a multi-byte lead byte
+        return Response(raw[: first + 1], media_type="application/json")
     return JSONResponse(_completion(state, body, system, user, content))
 
 

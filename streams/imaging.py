@@ -20,6 +20,7 @@ import hashlib
 import io
 import math
 import multiprocessing
+import os
 import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,6 +33,7 @@ import pillow_heif
 from PIL import Image
 
 from streams.errors import ImageTooLarge, InvalidImage, PipelineError, TransientError, UnsupportedImage
+from streams.lifeline import watch_parent
 from streams.settings import PreprocessSettings
 
 __all__ = [
@@ -268,7 +270,9 @@ class ImagePool:
     def _new_executor(self) -> Executor:
         if self.kind == "thread":
             return ThreadPoolExecutor(self.workers, thread_name_prefix="bunri-image")
-        return ProcessPoolExecutor(self.workers, mp_context=_mp_context())
+        # each worker exits when this process does, even on SIGKILL (streams/lifeline)
+        return ProcessPoolExecutor(self.workers, mp_context=_mp_context(), initializer=watch_parent,
+                                   initargs=(os.getpid(),))
 
     async def run(self, data: bytes) -> NormalisedImage:
         executor = self._executor

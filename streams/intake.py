@@ -6,6 +6,7 @@ before anything enters Kafka.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -18,12 +19,27 @@ from streams.settings import Settings
 
 __all__ = ["build_request", "clean_question"]
 
+#: Unicode categories that render as nothing: control, format (U+200B-U+200D, U+2060, U+FEFF, bidi),
+#: surrogates, private use and unassigned.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+#: Letters that draw nothing (Hangul fillers, the blank braille cell): a question of them is empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(value: str) -> str:
+    # NFC first (decomposed Hangul from iOS/macOS keyboards); then drop format (zero-width, BOM, bidi
+    # controls) and control characters, which render as nothing; tabs and newlines are kept.
+    text = unicodedata.normalize("NFC", value)
+    return "".join(ch for ch in text if ch in "\t\n\r" or (
+        unicodedata.category(ch) not in _INVISIBLE and ch not in _BLANK_LETTERS)).strip()
+
 
 def clean_question(value: object) -> str:
-    """The question, trimmed; InvalidInput when missing, empty or over 500 characters."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("question is required (1 to 500 characters)")
-    text = value.strip()
+    """The question, normalised (NFC, no invisible characters) and trimmed; InvalidInput when missing,
+    without visible text or over 500 characters."""
+    text = _visible(value) if isinstance(value, str) else ""
+    if not text:
+        raise InvalidInput("question is required (1 to 500 characters of visible text)")
     if len(text) > c.MAX_QUESTION_CHARS:
         raise InvalidInput(f"question has {len(text)} characters; at most {c.MAX_QUESTION_CHARS} are allowed")
     return text

@@ -51,6 +51,7 @@ async def run_scheduler(settings: Settings, *, once: bool = False, web_port: int
 
     await ensure_topics(settings.bootstrap or "", settings.kafka)
     app = create_app(settings, [], app_id="bunri-scheduler", web_port=web_port)
+    app.extra_pages = frozenset({"/stats"})  # the worker web server serves nothing else (observability/web.py)
     state: dict[str, Any] = {"last_sweep": None, "dead_letters": {}}
 
     @app.timer(settings.preprocess.sweep_interval_s)

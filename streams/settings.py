@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streams.settings_security import AuthSettings, KafkaSecurity, LimitSettings
 
 __all__ = [
     "CacheSettings",
@@ -63,7 +65,7 @@ class Partitions(_Frozen):
     feedback: int = Field(default=3, ge=1)
 
 
-class KafkaSettings(_Frozen):
+class KafkaSettings(KafkaSecurity):  # + TLS/SASL of every client (streams/settings_security.py)
     topic_prefix: str = Field(default="", description="Prepended to every topic name, for shared clusters.")
     partitions: Partitions = Partitions()
     replication_factor: int = Field(default=1, ge=1)
@@ -75,6 +77,9 @@ class KafkaSettings(_Frozen):
     rebalance_timeout_ms: int = Field(default=10_000, ge=1_000)
     commit_interval_s: float = Field(default=0.5, gt=0)
     request_timeout_ms: int = Field(default=15_000, ge=1_000)
+    # On for the embedded broker and by default: topics that vanish while running (an empty restart) are
+    # recreated with the configured partitions (streams/health/guard.py). Off: only reported.
+    create_topics: bool = Field(default=True, description="Recreate missing topics at runtime.")
 
 
 class ModelSettings(_Frozen):
@@ -90,6 +95,9 @@ class ModelSettings(_Frozen):
     rpm: int = Field(default=1_000, ge=1, description="Client-side requests/min limit per worker.")
     tpm: int = Field(default=1_000_000, ge=1, description="Client-side tokens/min limit per worker.")
     min_confidence: float = Field(default=0.5, ge=0, le=1)
+    # A call is not started with less time left than this, or than the model's recent 90th-percentile
+    # latency if longer (streams/llm/latency.py): gpt5 fails as `timeout`, gpt4o degrades. 0: off.
+    min_budget_s: float = Field(default=1.0, ge=0, description="Least time left worth starting a model call.")
     # A named addition to the stage's system prompt (streams/stages/variants.py), to compare prompts
     # with `bunri replay`/`bunri eval`; checked against the known variants when the stage is wired.
     prompt_variant: str = Field(default="default", min_length=1, max_length=40)
@@ -163,10 +171,56 @@ class PublicDataSettings(_Frozen):
     portal_url: str = "https://www.xn--oy2b29bd3a601b.kr/front/region/region.do"
 
 
+#: The seed's per-worker concurrency: a worker running one stage (replicas multiply it).
+WORKER_CONCURRENCY = {"preprocess": 8, "gpt5": 20, "rag": 4, "gpt4o": 10}
+#: The seed's totals across its replicas: one process running every stage (``bunri serve``).
+SERVE_CONCURRENCY = {"preprocess": 24, "gpt5": 100, "rag": 8, "gpt4o": 30}
+
+
+class StageConcurrency(_Frozen):
+    """Messages in flight per stage in one process; 0 = the default (the seed's, see :meth:`of`).
+
+    ``BUNRI_WORKER__CONCURRENCY=N`` (or ``--concurrency N``) sets ``single``, the value for every
+    stage of the worker; ``BUNRI_WORKER__CONCURRENCY__GPT5=N`` etc. set one stage. When both
+    forms are in the environment, the single value wins (pydantic-settings reads one or the other).
+    """
+
+    single: int = Field(default=0, ge=0)
+    preprocess: int = Field(default=0, ge=0)
+    gpt5: int = Field(default=0, ge=0)
+    rag: int = Field(default=0, ge=0)
+    gpt4o: int = Field(default=0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single(cls, value: object) -> object:
+        if isinstance(value, int | str) and not isinstance(value, bool):
+            return {"single": value}
+        return value
+
+    def of(self, stage: str, *, every_stage: bool = False) -> int:
+        """The stage's value: its own, else the single one, else the seed's (totals when ``every_stage``)."""
+        own: int = getattr(self, stage)
+        defaults = SERVE_CONCURRENCY if every_stage else WORKER_CONCURRENCY
+        return own or self.single or defaults[stage]
+
+
+class AdmissionSettings(_Frozen):
+    """The gateway's capacity gate (gateway/capacity): 429 for a query that would miss its deadline."""
+
+    target: float = Field(default=0.8, ge=0, le=1, description="Share of the deadline a new query's predicted "
+                          "time to answer may use; 0: the gate is off.")
+    window_s: float = Field(default=10.0, gt=0, description="Answers counted over this many seconds.")
+    min_inflight: int = Field(default=50, ge=1, description="Queries waiting with no answer for a window: stalled.")
+
+
 class WorkerSettings(_Frozen):
-    concurrency: int = Field(default=0, ge=0, description="In-flight messages per worker; 0 = stage default.")
+    concurrency: StageConcurrency = Field(default_factory=StageConcurrency,
+                                          description="In-flight messages per stage; 0 = stage default.")
     web_port: int = Field(default=6066, ge=0, le=65535)
-    web_host: str = "0.0.0.0"  # noqa: S104  (probes come from the kubelet)
+    # Loopback unless told otherwise: the chart binds the pod IP (the kubelet's probes and Prometheus
+    # reach it there); nothing but /healthz, /readyz and /metrics is served (streams/observability/web.py).
+    web_host: str = "127.0.0.1"
 
 
 class Settings(BaseSettings):
@@ -196,9 +250,12 @@ class Settings(BaseSettings):
     preprocess: PreprocessSettings = PreprocessSettings()
     cache: CacheSettings = CacheSettings()
     worker: WorkerSettings = WorkerSettings()
+    admission: AdmissionSettings = AdmissionSettings()  # gateway/capacity
     gpt5: Gpt5Settings = Gpt5Settings()
     gpt4o: Gpt4oSettings = Gpt4oSettings()
     publicdata: PublicDataSettings = PublicDataSettings()
+    auth: AuthSettings = AuthSettings()  # API keys (streams/settings_security.py)
+    limits: LimitSettings = LimitSettings()  # per-key limits, load shedding, cost ceilings
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "BUNRI_OPENAI_API_KEY")
     )
@@ -206,6 +263,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "BUNRI_OPENAI_BASE_URL")
     )
     query_timeout_s: float = Field(default=30.0, gt=0, description="Deadline of a query from acceptance.")
+    query_grace_s: float = Field(default=5.0, ge=0, description="After deadline + this, the gateway answers a "
+                                 "query with no reply 504 timeout itself (gateway/deadlines).")
+    idempotency_ttl_s: float = Field(default=86_400.0, gt=0, description="How long an Idempotency-Key is "
+                                     "remembered (gateway/idempotency).")
+    gateway_rebuild_s: float = Field(default=900.0, ge=0, description="A starting gateway re-reads this many "
+                                     "seconds of q.reply and q.events (gateway/rebuild); 0: start at the end.")
     log_level: str = "INFO"
     # Both are read before anything else, by the CLI entry point (streams/observability/logs.py: LogSettings).
     log_format: Literal["text", "json"] = "text"

@@ -18,10 +18,8 @@ from streams.binding import StageBinding
 from streams.phases import Phases
 from streams.settings import STAGES, Settings
 
-__all__ = ["ANALYSER_STAGES", "Resources", "build_bindings", "STAGE_CONCURRENCY"]
+__all__ = ["ANALYSER_STAGES", "Resources", "build_bindings"]
 
-#: The seed's per-worker concurrency (gpt5 20, gpt4o 10, preprocess 8, rag 4).
-STAGE_CONCURRENCY = {"preprocess": 8, "gpt5": 20, "rag": 4, "gpt4o": 10}
 #: The stages that resolve free text, so need the Korean analyser (~1 s and ~300 MB to load).
 ANALYSER_STAGES = frozenset({"gpt5", "rag"})
 _WARM_TEXT = "뚜껑 닫힌 생수병은 어떻게 버려요?"
@@ -117,8 +115,9 @@ def build_bindings(res: Resources, stages: Sequence[str]) -> list[StageBinding]:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(STAGES)}")
     bindings = [_BUILDERS[stage](res) for stage in stages]
     prompts = res.prompt_versions()  # also refuses an unknown prompt variant before anything runs
-    for binding in bindings:  # --concurrency applies to a single-stage worker; else the seed's
-        binding.concurrency = res.settings.worker.concurrency or STAGE_CONCURRENCY[binding.name]
+    every = set(stages) == set(STAGES)  # one process with every stage (serve): the seed's totals
+    for binding in bindings:  # per stage, else --concurrency N for all of this worker's, else the seed's
+        binding.concurrency = res.settings.worker.concurrency.of(binding.name, every_stage=every)
         binding.prompt = prompts.get(binding.name)
     return bindings
 
@@ -133,10 +132,12 @@ def _preprocess(res: Resources) -> StageBinding:
 
 
 def _gpt5(res: Resources) -> StageBinding:
+    from streams.llm.latency import LatencyTracker, TimedModel
     from streams.stages.gpt5 import analyse
 
-    models = res.models
-    handler = functools.partial(analyse, vision=models.vision if models else None, catalog=res.catalog,
+    models, latency = res.models, LatencyTracker()
+    vision = TimedModel(models.vision, latency) if models and models.vision else None
+    handler = functools.partial(analyse, vision=vision, catalog=res.catalog, latency=latency,
                                 store=res.store, cache=res.cache, settings=res.settings.gpt5,
                                 limiter=res.limiters.vision if res.limiters else None,
                                 prices=models.prices if models else None)
@@ -152,10 +153,12 @@ def _rag(res: Resources) -> StageBinding:
 
 
 def _gpt4o(res: Resources) -> StageBinding:
+    from streams.llm.latency import LatencyTracker, TimedModel
     from streams.stages.gpt4o import answer
 
-    models = res.models
-    handler = functools.partial(answer, writer=models.answer if models else None, cache=res.cache,
+    models, latency = res.models, LatencyTracker()
+    writer = TimedModel(models.answer, latency) if models and models.answer else None
+    handler = functools.partial(answer, writer=writer, cache=res.cache, latency=latency,
                                 settings=res.settings.gpt4o,
                                 limiter=res.limiters.answer if res.limiters else None,
                                 prices=models.prices if models else None, models=res.model_names())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.auth.context import current_key_id
 from gateway.bus import RequestBus
 from gateway.events.log import EventLog
 from streams import contracts as c
@@ -19,6 +20,6 @@ async def announce_accepted(bus: RequestBus, log: EventLog, request: c.QueryRequ
         BrokerUnavailable: Kafka did not take it (the query is not submitted either).
     """
     event = accepted_event(request.envelope.query_id, has_image=request.image is not None,
-                           now=request.envelope.created_at)
+                           now=request.envelope.created_at, client=current_key_id())  # who owns it
     log.add(event)
     await bus.publish("events", str(event.query_id).encode(), event.model_dump_json().encode())

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header
 from fastapi.sse import EventSourceResponse
 
-from gateway.deps import BusDep, EventsDep, SettingsDep
+from gateway.deps import BusDep, DeadlinesDep, EventsDep, SettingsDep
 from gateway.errors import ApiError
 from gateway.events.stream import event_stream
 
@@ -37,12 +37,14 @@ Works on any gateway replica; a late client gets the events so far. Mobile clien
             summary="Live progress of a query (text/event-stream)",
             responses={200: {"content": {"text/event-stream": {}}, "description": "The event stream."},
                        404: {"description": "No such query on this gateway (after a short wait)."}})
-async def query_events(query_id: UUID, bus: BusDep, events: EventsDep, settings: SettingsDep,
+async def query_events(query_id: UUID, bus: BusDep, events: EventsDep, settings: SettingsDep, deadlines: DeadlinesDep,
                        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=8)] = None,
                        ) -> EventSourceResponse:
     if bus.result(query_id) is None and not bus.known(query_id) \
             and not await events.wait_known(query_id, FIRST_EVENT_GRACE_S):
         raise ApiError(404, "not_found", f"no query {query_id} is known to this gateway")
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-    stream = event_stream(events, query_id, bus.result, after=after, max_s=settings.query_timeout_s + 15)
+    # an overdue query ends with the gateway's timeout failure, like GET (gateway/deadlines)
+    stream = event_stream(events, query_id, lambda q: deadlines.resolve(q, bus.result(q), events), after=after,
+                          max_s=settings.query_timeout_s + 15)
     return EventSourceResponse(stream, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

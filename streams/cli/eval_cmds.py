@@ -153,7 +153,7 @@ def _export(args: argparse.Namespace) -> int:
     bar = _bar(f"export {topic}", "msg")
     try:
         count = asyncio.run(export_topic(settings.bootstrap, topic, out, since=args.since, until=args.until,
-                                         limit=args.limit, progress=bar))
+                                         limit=args.limit, progress=bar, security=settings.kafka))
     finally:
         bar.close()
         if args.output:

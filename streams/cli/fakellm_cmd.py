@@ -24,11 +24,14 @@ def add_parser(sub: Any) -> None:
                    help="seconds per answer call, uniform (default 1-2)")
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of calls that fail (0..1, default 0)")
     p.add_argument("--faults", default="429,500,timeout,malformed",
-                   help="comma-separated fault kinds to draw from (default all: 429,500,timeout,malformed)")
+                   help="comma-separated fault kinds to draw from (default: 429,500,timeout,malformed; "
+                        "also truncated_utf8: a body cut inside a UTF-8 character)")
     p.add_argument("--retry-after", type=float, default=1.0, help="Retry-After seconds on 429 (default 1)")
     p.add_argument("--timeout-sleep", type=float, default=120.0,
                    help="seconds a 'timeout' fault sleeps before answering (default 120)")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a reproducible run")
+    p.add_argument("--trace", default=None, metavar="REGEX",
+                   help="GET /_trace: seconds spent on the calls whose prompt contains each match")
     p.set_defaults(func=_run)
 
 
@@ -40,7 +43,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
     return FakeLLMConfig(
         vision_latency=parse_range(args.vision_latency), answer_latency=parse_range(args.answer_latency),
         fault_rate=args.fault_rate, faults=faults, seed=args.seed, retry_after_s=args.retry_after,
-        timeout_sleep_s=args.timeout_sleep,
+        timeout_sleep_s=args.timeout_sleep, trace=getattr(args, "trace", None),
     )
 
 

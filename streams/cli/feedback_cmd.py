@@ -61,10 +61,11 @@ async def build(settings: Settings, *, since: datetime | None = None, top: int =
     from streams.topics import topic_name
 
     bootstrap = settings.bootstrap or ""
+    tls = settings.kafka  # TLS/SASL options of the cluster
     feedback = [f async for f in _decoded(read_values(bootstrap, topic_name(settings.kafka, "feedback"),
-                                                      since=since), lambda v: c.decode(c.Feedback, v))]
-    replies = [r async for r in _decoded(read_values(bootstrap, topic_name(settings.kafka, "reply"), since=since),
-                                         c.parse_reply)]
+                                                      since=since, security=tls), lambda v: c.decode(c.Feedback, v))]
+    replies = [r async for r in _decoded(read_values(bootstrap, topic_name(settings.kafka, "reply"), since=since,
+                                                     security=tls), c.parse_reply)]
     return build_report(feedback, replies, top=top)
 
 

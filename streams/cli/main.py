@@ -47,6 +47,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     fakellm_cmd.add_parser(sub)
     eval_cmds.add_parsers(sub)
     feedback_cmd.add_parser(sub)
+    from streams.cli import keys_cmd
+
+    keys_cmd.add_parser(sub)
     from streams.cli import regions_cmd
 
     regions_cmd.add_parser(sub)

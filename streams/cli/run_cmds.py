@@ -22,8 +22,11 @@ def add_parsers(sub: Any) -> None:
     w = sub.add_parser("worker", help="run one stage (or all) as a Kafka consumer/producer")
     w.add_argument("--stage", required=True, choices=[*STAGES, "all"])
     w.add_argument("--concurrency", type=int, default=None,
-                   help="messages in flight per worker (default: the seed's, e.g. gpt5 20)")
-    w.add_argument("--web-port", type=int, default=None, help="port of /healthz and /readyz (default 6066)")
+                   help="messages in flight for each of the worker's stages (default: BUNRI_WORKER__CONCURRENCY"
+                        "__<STAGE>, else the seed's per worker: preprocess 8, gpt5 20, rag 4, gpt4o 10; "
+                        "--stage all: the seed's totals)")
+    w.add_argument("--web-port", type=int, default=None,
+                   help="port of /healthz, /readyz and /metrics (default 6066; 0: any free port, printed)")
     w.set_defaults(func=_worker)
 
     s = sub.add_parser("scheduler", help="periodic sweep of old raw uploads and expired cache entries")
@@ -39,18 +42,36 @@ def add_parsers(sub: Any) -> None:
     v = sub.add_parser("serve", help="embedded broker (unless KAFKA_BOOTSTRAP) + all stages + gateway")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--concurrency", type=_stage_value, action="append", default=[], metavar="STAGE=N",
+                   help="messages in flight for a stage, repeatable (default the seed's totals: "
+                        "preprocess 24, gpt5 100, rag 8, gpt4o 30)")
     v.set_defaults(func=_serve)
 
-    t = sub.add_parser("topics", help="create (idempotently) or list the topics on KAFKA_BOOTSTRAP")
-    t.add_argument("action", choices=["create", "list"])
+    t = sub.add_parser("topics", help="create (idempotently), list or check the topics on KAFKA_BOOTSTRAP",
+                       description="Each line: a configured topic, its partitions in the configuration and on "
+                                   "the broker (- when missing), ok/MISSING/MISMATCH. `check` exits 1 on any "
+                                   "difference, 3 when the broker cannot be reached.")
+    t.add_argument("action", choices=["create", "list", "check"],
+                   help="create: create the missing topics, then list; list: the broker's topics next to the "
+                        "configuration; check: list, and exit 1 on a mismatch")
     t.set_defaults(func=_topics)
+
+
+def _stage_value(text: str) -> tuple[str, int]:
+    """``gpt5=100`` -> ``("gpt5", 100)``, for ``bunri serve --concurrency``."""
+    stage, _, value = text.partition("=")
+    if stage not in STAGES or not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"want STAGE=N with STAGE one of {', '.join(STAGES)} and N >= 1")
+    return stage, int(value)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings()
     update: dict[str, Any] = {}
-    if getattr(args, "concurrency", None):
-        update["concurrency"] = args.concurrency
+    concurrency = getattr(args, "concurrency", None)
+    if concurrency:  # worker: one value for its stages; serve: STAGE=N pairs
+        per_stage = dict(concurrency) if isinstance(concurrency, list) else {"single": concurrency}
+        update["concurrency"] = settings.worker.concurrency.model_copy(update=per_stage)
     if getattr(args, "web_port", None) is not None:
         update["web_port"] = args.web_port
     if update:
@@ -67,6 +88,7 @@ def _need_bootstrap(settings: Settings) -> bool:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from streams.app import web_address
     from streams.phases import Phases
     from streams.runtime import running_stages, wait_for_signal
 
@@ -77,8 +99,11 @@ def _worker(args: argparse.Namespace) -> int:
 
     async def run() -> None:
         phases = Phases()
-        async with running_stages(settings, stages, web_port=settings.worker.web_port, phases=phases):
+        async with running_stages(settings, stages, web_port=settings.worker.web_port, phases=phases) as app:
             logger.info("%s", phases.line())
+            if (address := web_address(app)) is not None:  # the real port, also when 0 asked for any free one
+                print(f"bunri worker: /healthz /readyz /metrics on http://{address[0]}:{address[1]}",  # noqa: T201
+                      flush=True)
             await wait_for_signal()
 
     return _run(run())
@@ -94,23 +119,26 @@ def _scheduler(args: argparse.Namespace) -> int:
 def _gateway(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from gateway.inputs import SERVER_OPTIONS
     from gateway.main import create_app
 
     settings = Settings()
     if not _need_bootstrap(settings):
         return 2
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)  # our logging (BUNRI_LOG_*)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None,  # our logging (BUNRI_LOG_*)
+                **SERVER_OPTIONS)
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
-    base = Settings()
+    base = _settings(args)
     return _run(_serve_async(base, args.host, args.port))
 
 
 async def _serve_async(base: Settings, host: str, port: int) -> None:
     import uvicorn
 
+    from gateway.inputs import SERVER_OPTIONS
     from gateway.main import create_app
     from streams.cli.remote import remove_lock, write_lock
     from streams.phases import Phases
@@ -132,7 +160,8 @@ async def _serve_async(base: Settings, host: str, port: int) -> None:
         else:
             _, settings = await stack.enter_async_context(embedded_stages(base, list(STAGES), phases=phases))
         stack.push_async_callback(_cancel, asyncio.create_task(sweep_forever(settings)))
-        server = Server(uvicorn.Config(create_app(settings), host=host, port=port, log_config=None))  # BUNRI_LOG_*
+        server = Server(uvicorn.Config(create_app(settings), host=host, port=port, log_config=None,
+                                               **SERVER_OPTIONS))  # BUNRI_LOG_*
         serving = asyncio.create_task(server.serve())
         stopping = asyncio.create_task(wait_for_signal())
         stack.push_async_callback(_cancel, stopping)
@@ -162,18 +191,30 @@ def _client_host(host: str) -> str:
 
 
 def _topics(args: argparse.Namespace) -> int:
+    from aiokafka.errors import KafkaError
+
     from streams.broker import ensure_topics
+    from streams.health import fetch_topics
+    from streams.health.compare import compare_topics
     from streams.topics import topic_specs
 
     settings = Settings()
     if not _need_bootstrap(settings):
         return 2
-    if args.action == "create":
-        specs = asyncio.run(ensure_topics(settings.bootstrap or "", settings.kafka))
-    else:
-        specs = topic_specs(settings.kafka)
-    for spec in specs:
-        print(f"{spec.name}\tpartitions={spec.partitions}\treplication={spec.replication_factor}")  # noqa: T201
+    bootstrap = settings.bootstrap or ""
+    try:
+        if args.action == "create":
+            asyncio.run(ensure_topics(bootstrap, settings.kafka))
+        have = asyncio.run(fetch_topics(bootstrap, 5.0, security=settings.kafka))  # TLS/SASL
+        rows = compare_topics(topic_specs(settings.kafka), have)
+    except (BrokerUnavailable, KafkaError) as exc:
+        print(f"bunri: cannot read the topics of {bootstrap}: {exc}", file=sys.stderr)  # noqa: T201
+        return 3
+    for row in rows:  # what the broker has, next to the configuration
+        print(row.line())  # noqa: T201
+    if args.action == "check" and any(row.status != "ok" for row in rows):
+        print("bunri: the broker's topics differ from the configuration", file=sys.stderr)  # noqa: T201
+        return 1
     return 0
 
 

@@ -17,6 +17,7 @@ from aiokafka.errors import KafkaError
 
 from streams import contracts as c
 from streams.eval.errors import SourceError
+from streams.kafka_clients import client_options
 from streams.settings import Settings
 from streams.topics import topic_name, topic_specs
 
@@ -38,9 +39,10 @@ class RunBus:
 
     async def __aenter__(self) -> RunBus:
         bootstrap = self._settings.bootstrap
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks="all")
+        security = client_options(self._settings.kafka)  # TLS/SASL
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, acks="all", **security)
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                          fetch_max_wait_ms=self._settings.kafka.fetch_max_wait_ms)
+                                          fetch_max_wait_ms=self._settings.kafka.fetch_max_wait_ms, **security)
         await self._producer.start()
         await self._consumer.start()
         await self._consumer._client.force_metadata_update()  # noqa: SLF001 (no public refresh in aiokafka)
@@ -102,7 +104,8 @@ class RunBus:
 async def delete_run_topics(settings: Settings) -> None:
     """Delete the run's topics (best effort: the results are written, leftovers are only clutter)."""
     names = [spec.name for spec in topic_specs(settings.kafka)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15_000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, request_timeout_ms=15_000,
+                                **client_options(settings.kafka))
     try:
         await admin.start()
         await admin.delete_topics(names)

@@ -31,7 +31,9 @@ from aiokafka.errors import KafkaError
 
 from streams.errors import BrokerUnavailable
 from streams.eval.errors import SourceError
+from streams.kafka_clients import client_options
 from streams.settings import KafkaSettings
+from streams.settings_security import KafkaSecurity
 from streams.topics import BASE_NAMES
 
 __all__ = ["Progress", "Recorded", "export_topic", "parse_instant", "read_topic", "resolve_topic"]
@@ -89,7 +91,7 @@ def resolve_topic(kafka: KafkaSettings, name: str) -> str:
 
 async def read_topic(
     bootstrap: str, topic: str, *, since: datetime | None = None, until: datetime | None = None,
-    limit: int | None = None, progress: Progress | None = None,
+    limit: int | None = None, progress: Progress | None = None, security: KafkaSecurity | None = None,
 ) -> AsyncIterator[Recorded]:
     """Every record of ``topic`` up to the end offsets at the start, filtered by time, at most ``limit``.
 
@@ -100,7 +102,8 @@ async def read_topic(
         SourceError: the topic does not exist, or a partition stalls.
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=100, request_timeout_ms=15_000)
+                                auto_offset_reset="earliest", fetch_max_wait_ms=100, request_timeout_ms=15_000,
+                                **(client_options(security) if security else {}))  # TLS/SASL
     try:
         async with asyncio.timeout(20):
             await consumer.start()
@@ -188,10 +191,11 @@ async def _drain(consumer: AIOKafkaConsumer, remaining: set[TopicPartition], end
 
 async def export_topic(bootstrap: str, topic: str, out: IO[str], *, since: datetime | None = None,
                        until: datetime | None = None, limit: int | None = None,
-                       progress: Progress | None = None) -> int:
+                       progress: Progress | None = None, security: KafkaSecurity | None = None) -> int:
     """Write the topic's records to ``out`` as JSONL (:meth:`Recorded.to_json`); return how many."""
     count = 0
-    async for rec in read_topic(bootstrap, topic, since=since, until=until, limit=limit, progress=progress):
+    async for rec in read_topic(bootstrap, topic, since=since, until=until, limit=limit, progress=progress,
+                                security=security):
         out.write(json.dumps(rec.to_json(), ensure_ascii=False) + "\n")
         count += 1
     return count

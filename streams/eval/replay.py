@@ -130,7 +130,7 @@ async def _items(settings: Settings, opts: ReplayOptions, progress: Progress | N
     if opts.source in REPLAYABLE:
         topic = resolve_topic(settings.kafka, opts.source)
         async for rec in read_topic(settings.bootstrap or "", topic, since=opts.since, until=opts.until,
-                                    limit=opts.limit, progress=progress):
+                                    limit=opts.limit, progress=progress, security=settings.kafka):
             yield recorded_item(rec)
         return
     for item in file_items(Path(opts.source), since=opts.since, until=opts.until, limit=opts.limit):

@@ -12,6 +12,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from streams.errors import BrokerUnavailable
+from streams.kafka_clients import client_options
+from streams.settings_security import KafkaSecurity
 
 __all__ = ["parse_since", "read_values"]
 
@@ -33,13 +35,14 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 async def read_values(bootstrap: str, topic: str, *, since: datetime | None = None,
-                      stall_s: float = 30.0) -> AsyncIterator[bytes]:
+                      stall_s: float = 30.0, security: KafkaSecurity | None = None) -> AsyncIterator[bytes]:
     """Every value on ``topic`` (newer than ``since``), from the start up to the end offsets seen at start.
 
     Records are filtered by their own timestamps (Tansu cannot seek by time), and nothing is committed.
     """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=50)
+                                auto_offset_reset="earliest", fetch_max_wait_ms=50,
+                                **(client_options(security) if security else {}))  # TLS/SASL
     try:
         await consumer.start()
         parts = consumer.partitions_for_topic(topic)

@@ -15,7 +15,8 @@ translated into :mod:`streams.errors`:
 
 - ``APIConnectionError``, ``APITimeoutError``, ``RateLimitError``, status >= 500, and an
   unreadable response body -> :class:`~streams.errors.LLMUnavailable` (transient; 429 carries
-  ``retry_after`` from ``Retry-After``/``retry-after-ms``; a truncated body is transient too);
+  ``retry_after`` from ``Retry-After``/``retry-after-ms``; a truncated body, cut inside a UTF-8
+  character too, or a 200 that is not a completion is transient too);
 - any other 4xx (400/401/403/404/422, ...) -> :class:`~streams.errors.LLMRejected` (permanent).
 
 Transport retries are the SDK's own (``max_retries``, exponential backoff honouring
@@ -25,7 +26,6 @@ Transport retries are the SDK's own (``max_retries``, exponential backoff honour
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -79,14 +79,28 @@ class OpenAICompatibleModel:
             # The SDK's timeout is per attempt; the request's budget covers all attempts
             # and the backoff between them, so the deadline bounds the whole call.
             async with asyncio.timeout(request.timeout_s):
-                completion = await self._client.chat.completions.create(**kwargs)
+                try:
+                    return await self._attempt(request, kwargs)
+                except _Unreadable as exc:  # the SDK does not retry a 200: try once more, in the budget
+                    logger.warning("model=%s %s; asking again", self.model_id, exc.message)
+                    return await self._attempt(request, kwargs)
         except TimeoutError as exc:
             raise LLMUnavailable(f"{self.model_id}: no reply within {request.timeout_s:.1f}s") from exc
         except openai.OpenAIError as exc:
             raise translate_error(exc, self.model_id) from exc
-        except json.JSONDecodeError as exc:  # the SDK lets a truncated 200 body through as is
-            raise LLMUnavailable(f"{self.model_id}: unreadable response body: {exc}") from exc
-        return self._result(request, completion)
+
+    async def _attempt(self, request: ChatRequest, kwargs: dict[str, Any]) -> ChatResult:
+        try:
+            completion = await self._client.chat.completions.create(**kwargs)
+        except ValueError as exc:  # the SDK lets a truncated 200 body through as is: JSONDecodeError, or
+            # UnicodeDecodeError when the cut is inside a multi-byte UTF-8 character (json.loads of bytes)
+            raise _Unreadable(f"{self.model_id}: unreadable response body: {exc}") from exc
+        try:
+            return self._result(request, completion)
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
+            # the SDK builds its models without validation: a 200 whose JSON is not a completion
+            # (wrong shape or types, a bare string, a list) surfaces here; it is the model's fault
+            raise _Unreadable(f"{self.model_id}: unreadable response: not a chat completion ({exc!r})") from exc
 
     def request_kwargs(self, request: ChatRequest) -> dict[str, Any]:
         """The keyword arguments of ``chat.completions.create`` for ``request``."""
@@ -125,6 +139,10 @@ class OpenAICompatibleModel:
         return ChatResult.for_request(
             request, text=text, model=completion.model or self.model_id, usage=_usage(completion.usage)
         )
+
+
+class _Unreadable(LLMUnavailable):
+    """A 200 whose body is not a readable chat completion (asked once more before it is given up)."""
 
 
 def _user_content(request: ChatRequest) -> str | list[dict[str, Any]]:

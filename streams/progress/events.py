@@ -93,10 +93,11 @@ def events_for(stage: str, model: BaseModel | None, now: datetime | None = None)
     return []
 
 
-def accepted_event(query_id: UUID, *, has_image: bool, now: datetime | None = None) -> c.ProgressEvent:
-    """The gateway's first event: the query is accepted and on its way to preprocess."""
+def accepted_event(query_id: UUID, *, has_image: bool, now: datetime | None = None,
+                   client: str | None = None) -> c.ProgressEvent:
+    """The gateway's first event: the query is accepted and on its way to preprocess (``client``: its key id)."""
     return c.ProgressEvent(query_id=query_id, event="accepted", stage="gateway", at=now or c.utcnow(),
-                           elapsed_ms=0.0, has_image=has_image)
+                           elapsed_ms=0.0, has_image=has_image, client=client)
 
 
 def _event(query_id: UUID, kind: c.ProgressKind, stage: str, accepted: datetime | None, now: datetime,

@@ -7,7 +7,7 @@ from typing import Any
 
 from streams.contracts import Envelope, ModelUsage, Usage
 
-__all__ = ["call_budget", "cache_get", "cache_put", "add_usage"]
+__all__ = ["call_budget", "cache_get", "cache_put", "add_usage", "too_late"]
 
 
 def call_budget(envelope: Envelope, now: datetime, *, timeout_s: float, reserve_s: float) -> float:
@@ -21,6 +21,12 @@ def call_budget(envelope: Envelope, now: datetime, *, timeout_s: float, reserve_
     if left <= 0:
         return 0.0
     return max(0.0, min(timeout_s, left - min(reserve_s, left / 4)))
+
+
+def too_late(budget_s: float, floor_s: float, latency: Any) -> bool:
+    """Whether a call with ``budget_s`` cannot finish: below ``floor_s`` or the model's recent latency."""
+    need = latency.min_budget(floor_s) if latency is not None else floor_s
+    return floor_s > 0 and budget_s < need
 
 
 async def cache_get(cache: Any, namespace: str, key: str) -> dict[str, Any] | None:

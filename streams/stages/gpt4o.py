@@ -9,6 +9,8 @@
   (:func:`~streams.stages.gpt4o_prompt.verify_answer`). A failed model call (after the
   SDK's retries) or a failed check -> the offline writer, ``degraded``,
   ``provider["gpt4o"] = "offline (fallback)"``. The client always gets an answer here.
+- Too little of the deadline left to start the call (below ``min_budget_s`` or the model's recent
+  latency) -> the offline writer at once, ``degraded``.
 
 The finished Answer goes to the answer cache unless it is degraded or a clarification.
 """
@@ -28,7 +30,7 @@ from streams.llm.base import ChatModel, ChatRequest, TextPart
 from streams.llm.pricing import DEFAULT_PRICES, PriceTable
 from streams.llm.ratelimit import RateLimitedModel, RateLimiter
 from streams.settings import ModelSettings
-from streams.stages._llm_common import add_usage, cache_put, call_budget
+from streams.stages._llm_common import add_usage, cache_put, call_budget, too_late
 from streams.stages.gpt4o_prompt import SYSTEM, user_prompt, verify_answer
 from streams.stages.gpt5_prompt import DEFAULT_CLARIFICATION
 from streams.stages.variants import with_variant
@@ -41,6 +43,7 @@ STAGE = "gpt4o"
 FALLBACK = "offline (fallback)"
 WARN_MODEL_FAILED = "답변 모델을 사용할 수 없어 규칙 문서로 만든 기본 안내를 드립니다."
 WARN_CHECK_FAILED = "모델 답변이 규칙과 맞지 않아 규칙 문서로 만든 기본 안내를 드립니다."
+WARN_NO_TIME = "답변 시간이 부족해 규칙 문서로 만든 기본 안내를 드립니다."
 _DEFAULT_PRICES = PriceTable(DEFAULT_PRICES)
 
 
@@ -55,6 +58,7 @@ async def answer(
     models: Mapping[str, str] | None = None,
     reserve_s: float = 0.5,
     clock: Callable[[], datetime] = utcnow,
+    latency: Any = None,
 ) -> Answer:
     """Write the answer for ``msg``.
 
@@ -70,6 +74,8 @@ async def answer(
             ``msg.provider`` and ``writer``.
         reserve_s: Seconds of the deadline kept for the fallback and the reply.
         clock: Current time (tests).
+        latency: The model's :class:`~streams.llm.latency.LatencyTracker`: no call is started with
+            less time left than its recent latency (or ``settings.min_budget_s``).
 
     Returns:
         The final Answer (never raises for model trouble: it degrades instead).
@@ -81,7 +87,7 @@ async def answer(
         result = _answer(msg, text, "offline")
     else:
         table = prices or _DEFAULT_PRICES
-        result = await _with_model(msg, writer, settings, limiter, table, reserve_s, clock)
+        result = await _with_model(msg, writer, settings, limiter, table, reserve_s, clock, latency)
     if not result.degraded:
         names = dict(models) if models is not None else _models(msg, writer)
         # A region read from the question is in the question already; only the request's own is keyed.
@@ -94,16 +100,20 @@ async def answer(
 
 async def _with_model(
     msg: RuleContext, writer: ChatModel, settings: ModelSettings, limiter: RateLimiter | None,
-    prices: PriceTable, reserve_s: float, clock: Callable[[], datetime],
+    prices: PriceTable, reserve_s: float, clock: Callable[[], datetime], latency: Any = None,
 ) -> Answer:
     model = RateLimitedModel(writer, limiter) if limiter is not None else writer
+    budget = call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=reserve_s)
+    query = msg.envelope.query_id
+    if too_late(budget, settings.min_budget_s, latency):
+        logger.warning("stage=gpt4o query=%s %.1fs left, too little for the model: offline answer", query, budget)
+        return _fallback(msg, [], WARN_NO_TIME)
     request = ChatRequest(
         system=with_variant(SYSTEM, STAGE, settings.prompt_variant),
         parts=(TextPart(user_prompt(msg)),),
         max_output_tokens=settings.max_output_tokens,
-        timeout_s=call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=reserve_s),
+        timeout_s=budget,
     )
-    query = msg.envelope.query_id
     try:
         result = await model.complete(request)
     except (LLMUnavailable, LLMRejected, LLMOutputInvalid) as exc:

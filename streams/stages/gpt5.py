@@ -17,11 +17,15 @@ Paths, in order:
    the item, continue with the text resolver (``degraded``, Korean warning); otherwise fail
    with :class:`PhotoNotAnalysed` so the client gets a Failure at once. Transport retries
    already happened in the SDK; another redelivery would only repeat them past the deadline.
+6. Too little of the deadline left to start the call (below ``min_budget_s`` or the model's recent
+   latency), or the call ran out of it: as 5, but the failure is a ``timeout`` (no dead letter).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -36,7 +40,7 @@ from streams.llm.ratelimit import RateLimitedModel, RateLimiter
 from streams.llm.structured import complete_structured
 from streams.settings import Gpt5Settings, ModelSettings
 from streams.stages import gpt5_text
-from streams.stages._llm_common import add_usage, cache_get, cache_put, call_budget
+from streams.stages._llm_common import add_usage, cache_get, cache_put, call_budget, too_late
 from streams.stages.gpt5_prompt import (
     VisionOutput,
     catalogue_listing,
@@ -48,7 +52,7 @@ from streams.stages.gpt5_prompt import (
 from streams.stages.variants import variant_tag, with_variant
 from streams.store import ObjectNotFound
 
-__all__ = ["PhotoNotAnalysed", "analyse"]
+__all__ = ["DeadlineTooClose", "PhotoNotAnalysed", "analyse"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +86,7 @@ async def analyse(
     prices: PriceTable | None = None,
     reserve_s: float = 3.0,
     clock: Callable[[], datetime] = utcnow,
+    latency: Any = None,
 ) -> AnalysedQuery:
     """Analyse the query's photo into items and states.
 
@@ -96,6 +101,8 @@ async def analyse(
         prices: Price table for cost; default: the built-in list prices.
         reserve_s: Seconds of the deadline kept for the rag and gpt4o stages.
         clock: Current time (tests).
+        latency: The model's :class:`~streams.llm.latency.LatencyTracker`: no call is started with
+            less time left than its recent latency (or ``settings.min_budget_s``).
 
     Returns:
         The ``q.rag`` message.
@@ -109,6 +116,8 @@ async def analyse(
             return _forward(msg, text, "offline" if vision is None else "text")
         model = RateLimitedModel(vision, limiter) if limiter is not None else vision
         budget = call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=reserve_s)
+        if too_late(budget, settings.min_budget_s, latency):  # the resolver's own reading, unconfirmed
+            return _forward(msg, text, "text", degraded=True)
         analysis, calls, used = await gpt5_text.ask_model(
             msg.question, text, model=model, catalog=catalog, settings=settings, budget_s=budget,
             prices=prices or _DEFAULT_PRICES, stage=STAGE)
@@ -117,9 +126,9 @@ async def analyse(
         analysis = offline.analyse_text(msg.question, catalog)
         return _forward(msg, analysis, "offline", warnings=[WARN_OFFLINE_PHOTO])
 
-    listing = catalogue_listing(catalog)
-    prompt = variant_tag(prompt_version(listing), settings.prompt_variant)
-    key = analysis_key(msg.image.sha256, vision.model_id, prompt)
+    listing, version = _catalogue(catalog)
+    prompt = variant_tag(version, settings.prompt_variant)
+    key = analysis_key(msg.image.sha256, vision.model_id, prompt, question=msg.question)
     if msg.use_cache and (hit := await cache_get(cache, ANALYSIS, key)) is not None:
         cached = VisionAnalysis.model_validate(hit).model_copy(update={"method": "cache"})
         return _forward(msg, cached, vision.model_id)
@@ -131,17 +140,37 @@ async def analyse(
         calls.append(table.model_usage(STAGE, result))
 
     model = RateLimitedModel(vision, limiter) if limiter is not None else vision
+    budget = call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=reserve_s)
+    if too_late(budget, settings.min_budget_s, latency):
+        return _fallback(msg, catalog, settings, DeadlineTooClose(budget), calls)
     try:
-        budget = call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=reserve_s)
         request = await _request(msg, store, listing, settings, budget)
         out = await complete_structured(model, request, VisionOutput, on_result=record)
     except (LLMUnavailable, LLMRejected, LLMOutputInvalid, ObjectNotFound) as exc:
+        left = call_budget(msg.envelope, clock(), timeout_s=settings.timeout_s, reserve_s=0.0)
+        if isinstance(exc, LLMUnavailable) and too_late(left, settings.min_budget_s, None):
+            exc = DeadlineTooClose(left, exc)  # it ran out of time: a deadline, not an outage
         return _fallback(msg, catalog, settings, exc, calls)
     analysis = to_analysis(out, catalog, min_confidence=settings.min_confidence)
     if not analysis.needs_clarification:
         # An unsure analysis is not reused: the next question about the photo may settle it.
         await cache_put(cache, ANALYSIS, key, analysis.model_dump(mode="json"))
     return _forward(msg, analysis, vision.model_id, calls=calls)
+
+
+_LISTINGS: weakref.WeakKeyDictionary[Any, tuple[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _catalogue(catalog: Any) -> tuple[str, str]:
+    """The catalogue listing and its prompt version, once per catalogue (py-spy: ~2 ms a call otherwise)."""
+    try:
+        return _LISTINGS[catalog]
+    except (KeyError, TypeError):
+        listing = catalogue_listing(catalog)
+        entry = (listing, prompt_version(listing))
+        with contextlib.suppress(TypeError):  # not weak-referenceable: computed each time
+            _LISTINGS[catalog] = entry
+        return entry
 
 
 async def _request(msg: PreparedQuery, store: Any, listing: str, settings: ModelSettings,
@@ -161,6 +190,14 @@ async def _request(msg: PreparedQuery, store: Any, listing: str, settings: Model
     )
 
 
+class DeadlineTooClose(TimeoutError):
+    """Too little of the query's deadline is left for the vision call (the binding: Failure ``timeout``)."""
+
+    def __init__(self, left_s: float, cause: Exception | None = None) -> None:
+        why = f" ({cause})" if cause else ""
+        super().__init__(f"{max(left_s, 0.0):.1f}s left, too little for the vision model{why}")
+
+
 def _fallback(
     msg: PreparedQuery, catalog: Any, settings: ModelSettings, exc: Exception, calls: list[ModelUsage]
 ) -> AnalysedQuery:
@@ -173,6 +210,8 @@ def _fallback(
                        query, exc)
         return _forward(msg, text, "offline (fallback)", calls=calls, degraded=True,
                         warnings=[WARN_PHOTO_FAILED])
+    if isinstance(exc, DeadlineTooClose):  # a timeout Failure from the binding, never a dead letter
+        raise exc
     reason = exc.reason if isinstance(exc, PipelineError) else "internal"
     cause = exc.message if isinstance(exc, PipelineError) else f"image {exc} not found in the store"
     err = PhotoNotAnalysed(f"{MSG_NOT_ANALYSED} ({cause})", stage=STAGE, query_id=query)

@@ -10,6 +10,7 @@ instead of collapsing to one guess; ``items[0]`` is the primary item.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any, Literal
 
@@ -129,6 +130,7 @@ def catalogue_listing(catalog: Any) -> str:
     return "\n".join(f"{item_id}|{doc.name}|{doc.official_category}" for item_id, doc in items)
 
 
+@functools.lru_cache(maxsize=8)  # the same listing every call: format its ~40 KB once
 def system_prompt(listing: str) -> str:
     """The system prompt. It holds the long, constant catalogue so providers can cache the prefix."""
     return _SYSTEM.format(categories=", ".join(OFFICIAL_CATEGORIES), catalogue=listing)

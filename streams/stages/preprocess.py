@@ -57,7 +57,7 @@ async def prepare(
 
     Raises:
         UnsupportedImage, InvalidImage, ImageTooLarge: the upload is refused (permanent).
-        InvalidInput: the claim check is not a ``raw/`` key or the upload is gone.
+        InvalidInput: the claim check is not ``raw/{query_id}`` of this query, or the upload is gone.
         StoreUnavailable: the object store is unreachable (transient).
     """
     started = time.perf_counter()
@@ -110,10 +110,11 @@ async def _prepare_image(
 
 
 def _check_claim(key: str, qid: str) -> None:
-    # The key comes from a message: never let it point at images/ or cache/, since we delete it.
+    # The key comes from a message: only this query's own upload may be read (and then deleted), never
+    # another query's raw/ object, images/ or cache/ — whoever produced the message.
     try:
-        if not key.startswith(RAW_PREFIX):
-            raise InvalidInput(f"image key {key[:80]!r} is not a raw upload")
+        if key != f"{RAW_PREFIX}{qid}":
+            raise InvalidInput(f"image key {key[:80]!r} is not this query's upload (raw/{qid})")
         validate_key(key)
     except InvalidInput as e:
         e.stage, e.query_id = STAGE, qid

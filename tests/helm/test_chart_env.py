@@ -53,7 +53,7 @@ def all_envs(render: Any) -> dict[str, dict[str, str]]:
     envs = {d.name: container_env(render, d.obj) for d in render.kinds("Deployment")}
     for job in render.kinds("Job"):
         c = job.obj["spec"]["template"]["spec"]["containers"][0]
-        envs[job.name] = {e["name"]: e["value"] for e in c["env"]}
+        envs[job.name] = {e["name"]: e.get("value", FROM_SECRET) for e in c["env"]}  # SASL: from a Secret
     return envs
 
 
@@ -100,7 +100,7 @@ def test_each_component_builds_its_settings(default_render: Any, settings_from: 
         assert s.kafka.replication_factor == 3
         assert str(s.data_dir) == "/var/lib/bunri"
     gpt5 = settings_from(envs["bunri-gpt5"])
-    assert gpt5.worker.concurrency == 20
+    assert gpt5.worker.concurrency.of("gpt5") == 20
     assert gpt5.worker.web_port == 6066
     assert gpt5.gpt5.model == "gpt-5"
     assert gpt5.gpt5.tpm == 1_000_000

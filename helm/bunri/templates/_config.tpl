@@ -18,6 +18,7 @@ BUNRI_KAFKA__REPLICATION_FACTOR: {{ include "bunri.num" $k.replicationFactor | q
 BUNRI_KAFKA__FETCH_MAX_WAIT_MS: {{ include "bunri.num" $k.fetchMaxWaitMs | quote }}
 BUNRI_KAFKA__SESSION_TIMEOUT_MS: {{ include "bunri.num" $k.sessionTimeoutMs | quote }}
 BUNRI_KAFKA__HEARTBEAT_INTERVAL_MS: {{ include "bunri.num" $k.heartbeatIntervalMs | quote }}
+{{ include "bunri.kafkaSecurityEnv" . }}
 {{- range $topic, $count := $k.partitions }}
 BUNRI_KAFKA__PARTITIONS__{{ regexReplaceAll "([a-z0-9])([A-Z])" $topic "${1}_${2}" | upper }}: {{ include "bunri.num" $count | quote }}
 {{- end }}
@@ -112,4 +113,5 @@ metadata:
     {{- include "bunri.componentLabels" (dict "root" $root "component" .name) | nindent 4 }}
 data:
   BUNRI_QUERY_TIMEOUT_S: {{ include "bunri.num" $root.Values.queryTimeoutS | quote }}
+  {{- include "bunri.gatewaySecurityEnv" $root | nindent 2 }}
 {{- end }}

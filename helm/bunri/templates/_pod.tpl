@@ -67,6 +67,9 @@ volumes:
     persistentVolumeClaim:
       claimName: {{ include "bunri.sharedStoreClaim" $root }}
   {{- end }}
+  {{- with (include "bunri.securityVolumes" .) }}
+  {{- . | nindent 2 }}
+  {{- end }}
 {{- end }}
 
 {{/*
@@ -92,9 +95,13 @@ envFrom:
   - configMapRef:
       name: {{ include "bunri.componentName" (dict "root" $root "component" .name) }}
 {{- $env := include "bunri.secretEnv" . }}
-{{- if or $env .component.extraEnv }}
+{{- $security := include "bunri.securityEnv" . }}
+{{- if or $env $security .component.extraEnv }}
 env:
   {{- with $env }}
+  {{- . | nindent 2 }}
+  {{- end }}
+  {{- with $security }}
   {{- . | nindent 2 }}
   {{- end }}
   {{- with .component.extraEnv }}
@@ -109,6 +116,9 @@ volumeMounts:
   {{- if (include "bunri.sharedStoreClaim" $root) }}
   - name: store
     mountPath: {{ printf "%s/store" (trimSuffix "/" $root.Values.store.dataDir) }}
+  {{- end }}
+  {{- with (include "bunri.securityMounts" .) }}
+  {{- . | nindent 2 }}
   {{- end }}
 {{- with .component.livenessProbe }}
 livenessProbe:

@@ -96,6 +96,12 @@ async def test_malformed_fault_is_invalid_json() -> None:
     assert result.parsed is None and result.error
 
 
+async def test_truncated_utf8_fault_is_a_transient_model_error() -> None:
+    with FakeLLMServer(FakeLLMConfig(**FAST, fault_rate=1.0, faults=("truncated_utf8",))) as srv:
+        with pytest.raises(LLMUnavailable, match="unreadable"):
+            await model(srv).complete(vision_request("생수병"))
+
+
 def test_draws_are_deterministic_with_a_seed() -> None:
     config = FakeLLMConfig(vision_latency=(3, 5), answer_latency=(1, 2), fault_rate=0.3, seed=42)
     states = [_State(config, random.Random(42)) for _ in range(2)]  # noqa: S311
@@ -124,3 +130,15 @@ def test_cli_parses_into_a_config() -> None:
     assert parse_range("2") == (2.0, 2.0)
     with pytest.raises(ValueError):
         FakeLLMConfig(faults=("boom",))
+
+
+async def test_trace_sums_the_time_spent_per_mark() -> None:
+    import httpx
+
+    with FakeLLMServer(FakeLLMConfig(vision_latency=(0.05, 0.05), answer_latency=(0.0, 0.0), trace=r"bq\d+")) as server:
+        for question in ("생수병 bq1", "생수병 bq1", "참치캔 bq2"):
+            await model(server).complete(vision_request(question))
+        async with httpx.AsyncClient() as client:
+            traced = (await client.get(f"http://{server.host}:{server.port}/_trace")).json()
+    assert set(traced) == {"bq1", "bq2"}
+    assert traced["bq1"] >= 0.1 and 0.05 <= traced["bq2"] < traced["bq1"]

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -102,7 +102,12 @@ def make_request(
     question: str = "이 생수병 어떻게 버려요?", image: ImageRef | None = None, **kw: Any
 ) -> QueryRequest:
     now = datetime.now(UTC)
-    envelope = Envelope(query_id=uuid4(), created_at=now, deadline=now + timedelta(seconds=30))
+    # The claim check is tied to its query: an upload under raw/<uuid> belongs to query <uuid>.
+    try:
+        query_id = UUID(image.key.removeprefix("raw/")) if image is not None else uuid4()
+    except ValueError:
+        query_id = uuid4()
+    envelope = Envelope(query_id=query_id, created_at=now, deadline=now + timedelta(seconds=30))
     return QueryRequest(envelope=envelope, question=question, image=image, timings_ms={"gateway": 1.5}, **kw)
 
 

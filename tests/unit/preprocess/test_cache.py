@@ -44,7 +44,7 @@ async def test_round_trip_in_the_object_store(local_store: LocalStore) -> None:
 async def test_entries_expire_after_the_ttl(local_store: LocalStore) -> None:
     clock = Clock()
     cache = Cache(local_store, CacheSettings(ttl_s=60), clock=clock)
-    key = analysis_key(SHA, "gpt-5", "p1")
+    key = analysis_key(SHA, "gpt-5", "p1", question="생수병")
     await cache.put(ANALYSIS, key, {"items": []})
     clock.t += 60
     assert await cache.get(ANALYSIS, key) == {"items": []}
@@ -124,11 +124,13 @@ def test_answer_key_changes_with_what_changes_the_answer(changed: dict[str, obje
     assert answer_key(**args) != answer_key(**{**args, **changed})  # type: ignore[arg-type]
 
 
-def test_analysis_key_depends_on_image_model_and_prompt() -> None:
+def test_analysis_key_depends_on_image_question_model_and_prompt() -> None:
     keys = {
-        analysis_key(SHA, "gpt-5", "p1"),
-        analysis_key("b" * 64, "gpt-5", "p1"),
-        analysis_key(SHA, "gpt-5-mini", "p1"),
-        analysis_key(SHA, "gpt-5", "p2"),
+        analysis_key(SHA, "gpt-5", "p1", question="페트병"),
+        analysis_key("b" * 64, "gpt-5", "p1", question="페트병"),
+        analysis_key(SHA, "gpt-5-mini", "p1", question="페트병"),
+        analysis_key(SHA, "gpt-5", "p2", question="페트병"),
+        analysis_key(SHA, "gpt-5", "p1", question="유리병"),
     }
-    assert len(keys) == 4
+    assert len(keys) == 5
+    assert analysis_key(SHA, "gpt-5", "p1", question="PET병?") == analysis_key(SHA, "gpt-5", "p1", question="pet병")

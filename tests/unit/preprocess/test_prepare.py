@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -96,7 +97,7 @@ async def test_a_zero_byte_upload_is_invalid(upload, prepare_kwargs) -> None:  #
 
 
 async def test_oversize_claims_are_refused_before_downloading(prepare_kwargs, store) -> None:  # type: ignore[no-untyped-def]
-    ref = ImageRef(key="raw/huge", size=30 * 1024 * 1024)
+    ref = ImageRef(key=f"raw/{uuid4()}", size=30 * 1024 * 1024)
     with pytest.raises(ImageTooLarge):
         await prepare(make_request(image=ref), **prepare_kwargs)
     assert store.keys("get") == []
@@ -112,9 +113,19 @@ async def test_claim_checks_must_point_at_raw_uploads(prepare_kwargs, store, key
     assert store.keys("delete") == [] and store.keys("get") == []
 
 
+async def test_another_querys_upload_is_refused_and_left_alone(upload, prepare_kwargs, store) -> None:  # type: ignore[no-untyped-def]
+    theirs = await upload(f.jpeg_small())  # a rogue producer names someone else's raw/ object
+    msg = make_request()
+    msg = msg.model_copy(update={"image": theirs})
+    with pytest.raises(InvalidInput, match="not this query's upload"):
+        await prepare(msg, **prepare_kwargs)
+    assert store.keys("get") == [] and store.keys("delete") == []
+    assert await store.inner.exists(theirs.key)
+
+
 async def test_a_missing_upload_is_invalid_input(prepare_kwargs) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInput, match="not found"):
-        await prepare(make_request(image=ImageRef(key="raw/gone", size=10)), **prepare_kwargs)
+        await prepare(make_request(image=ImageRef(key=f"raw/{uuid4()}", size=10)), **prepare_kwargs)
 
 
 async def _cache_answer(cache: Cache, image_sha: str | None, question: str) -> Answer:

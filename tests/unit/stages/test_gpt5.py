@@ -121,12 +121,20 @@ class TestCache:
     async def test_analysis_is_cached_and_reused(self, run, cache, catalog) -> None:
         model = FakeModel(sequence([output(PET)]), model_id="gpt-5")
         first = await run(prepared("생수병"), model)
-        key = analysis_key(SHA, "gpt-5", prompt_version(catalogue_listing(catalog)))
+        key = analysis_key(SHA, "gpt-5", prompt_version(catalogue_listing(catalog)), question="생수병")
         assert (await cache.get(ANALYSIS, key))["items"][0]["item_id"] == "water_pet_bottle"
-        second = await run(prepared("생수병 다시"), model)
+        second = await run(prepared("생수병?"), model)  # the same question, normalised
         assert model.calls == 1
         assert second.analysis.method == "cache" and second.analysis.items == first.analysis.items
         assert second.provider["gpt5"] == "gpt-5" and second.usage.calls == []
+
+    async def test_two_questions_about_two_items_in_one_photo_get_two_analyses(self, run) -> None:
+        glass = seen("glass_bottle_empty", "유리병", "유리병")
+        model = FakeModel(sequence([output(PET), output(glass)]), model_id="gpt-5")
+        bottle = await run(prepared("이 페트병 어떻게 버려요?"), model)
+        jar = await run(prepared("옆에 있는 유리병은요?"), model)  # same photo (same sha256), other item
+        assert model.calls == 2 and jar.analysis.method != "cache"
+        assert bottle.analysis.items[0].item_id != jar.analysis.items[0].item_id
 
     async def test_use_cache_false_calls_the_model(self, run) -> None:
         model = FakeModel(sequence([output(PET), output(PET)]))
