@@ -61,6 +61,16 @@ MATERIAL_OF_CATEGORY: dict[str, str] = {
 }
 
 
+# Key → (pattern, value) tried in order: the more telling reading first ("안 들어가" before "들어가",
+# "코팅 안 된" before "코팅").
+_TWO_WAY: tuple[tuple[str, tuple[tuple[re.Pattern[str], Any], ...]], ...] = (
+    ("size", ((_OVERSIZED, "oversized"), (_FITS, "fits_bag"))),
+    ("quantity", ((_BULK, "bulk"), (_HOUSEHOLD, "household"))),
+    ("colour", ((_COLOURED, "coloured"), (_CLEAR, "clear"))),
+    ("coated", ((_NOT_COATED, False), (_COATED, True))),
+)
+
+
 def read_dimensions(text: str) -> dict[str, Any]:
     """The case dimensions named in a normalised question; only the keys the text settles.
 
@@ -74,20 +84,8 @@ def read_dimensions(text: str) -> dict[str, Any]:
         found["material"] = materials.pop()
     elif len(materials) > 1:
         found["material"] = "mixed"
-    if _OVERSIZED.search(text):
-        found["size"] = "oversized"
-    elif _FITS.search(text):
-        found["size"] = "fits_bag"
-    if _BULK.search(text):
-        found["quantity"] = "bulk"
-    elif _HOUSEHOLD.search(text):
-        found["quantity"] = "household"
-    if _COLOURED.search(text):
-        found["colour"] = "coloured"
-    elif _CLEAR.search(text):
-        found["colour"] = "clear"
-    if _NOT_COATED.search(text):
-        found["coated"] = False
-    elif _COATED.search(text):
-        found["coated"] = True
+    for key, readings in _TWO_WAY:
+        value = next((v for rx, v in readings if rx.search(text)), None)  # the first reading wins
+        if value is not None:
+            found[key] = value
     return found
