@@ -236,7 +236,7 @@ class KafkaRequestBus:
                 continue
             records = [r for rs in batch.values() for r in rs]
             if len(batch) > 1:  # several partitions: hand records over in the order they were produced
-                records.sort(key=lambda r: (r.timestamp, r.topic == self._reply_topic))
+                records.sort(key=_merge_key(batch, self._reply_topic))
             for record in records:
                 if record.topic == self._reply_topic:
                     self._on_reply(record.value)
@@ -263,6 +263,22 @@ class KafkaRequestBus:
             fut.set_result(reply)
         if self._on_reply_hook is not None:
             self._on_reply_hook(reply)
+
+
+def _merge_key(batch: dict[Any, list[Any]], reply_topic: str) -> Any:
+    """Sort key merging partitions by time while keeping each partition's own order.
+
+    Producers stamp the time (several gateways' clocks), so a later record of a partition may carry
+    an earlier time; the running maximum per partition never goes back, and the sort is stable.
+    Replicas agree on who claimed an Idempotency-Key first only if they read a partition in order.
+    """
+    keys: dict[int, tuple[int, bool]] = {}
+    for rs in batch.values():
+        high = 0
+        for r in rs:
+            high = max(high, r.timestamp)
+            keys[id(r)] = (high, r.topic == reply_topic)
+    return lambda r: keys[id(r)]
 
 
 async def _stop_client(client: AIOKafkaConsumer | AIOKafkaProducer) -> None:

@@ -27,7 +27,7 @@ from gateway.events import EventLog
 from gateway.events.routes import router as events_router
 from gateway.feedback import FeedbackLedger
 from gateway.feedback.routes import router as feedback_router
-from gateway.idempotency import IdempotencyLedger
+from gateway.idempotency import ClaimBook, IdempotencyLedger
 from gateway.inputs import HeaderLimitMiddleware
 from gateway.limits import Admission, admit
 from gateway.routes import router
@@ -70,6 +70,7 @@ class State(TypedDict):
     bus: RequestBus | None
     store: Any
     idempotency: IdempotencyLedger
+    claims: ClaimBook | None  # keys shared across replicas through q.events; None without Kafka (tests)
     events: EventLog
     feedback: FeedbackLedger
     deadlines: DeadlineKeeper
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None, *, bus: RequestBus | None = Non
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         own_bus = bus is None
         state: State = {"settings": settings, "bus": bus, "store": store or make_store(settings),
-                        "idempotency": IdempotencyLedger(settings.idempotency_ttl_s),
+                        "idempotency": IdempotencyLedger(settings.idempotency_ttl_s), "claims": None,
                         "events": EventLog() if events is None else events,
                         "feedback": FeedbackLedger(),
                         "deadlines": DeadlineKeeper(settings.query_timeout_s, settings.query_grace_s),
@@ -102,7 +103,9 @@ def create_app(settings: Settings | None = None, *, bus: RequestBus | None = Non
         connector = None
         if own_bus:
             # One reader follows q.reply, q.events (progress, SSE) and q.feedback (one per query).
-            events_tail = tee(state["events"].add_raw, state["owners"].add_raw)  # owners: accepted events
+            claims = state["claims"] = ClaimBook(settings.idempotency_ttl_s)  # gateway/idempotency/shared.py
+            events_tail = tee(state["events"].add_raw, state["owners"].add_raw,  # owners: accepted events
+                              claims.add_raw)  # claims: the first accepted event of each keyed query
             kafka_bus = KafkaRequestBus(settings, tails={"events": events_tail,
                                                          "feedback": state["feedback"].add_raw},
                                         on_reply=state["events"].add_reply,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request
@@ -14,7 +15,7 @@ from gateway.deadlines import DeadlineKeeper
 from gateway.deps import BusDep, DeadlinesDep, EventsDep, IdempotencyDep, SettingsDep, StoreDep
 from gateway.errors import FAILURE_STATUS, ApiError, failure_response
 from gateway.events.publish import announce_accepted
-from gateway.idempotency import await_first, fingerprint, scoped_key
+from gateway.idempotency import Claim, ClaimBook, SharedClaim, await_first, claim, fingerprint, scoped_key
 from gateway.inputs import QueryInput, read_query_input
 from gateway.limits import admitted_query_id
 from streams import contracts as c
@@ -26,6 +27,7 @@ from streams.settings import Settings
 __all__ = ["router"]
 
 router = APIRouter()
+_T = TypeVar("_T")
 
 _REGION = {"type": "string", "maxLength": 60,
            "description": "Optional: the user's 시·군·구, as a code (11680) or a name ('강남구', '서울 강남구', "
@@ -98,31 +100,63 @@ async def create_query(
     if not bus.ready:
         raise ApiError(503, "broker_unavailable", "the pipeline is not connected to Kafka")
     query_id = admitted_query_id(request)  # counted in flight from here (gateway/limits)
-    # Reserve the key before any work, so two concurrent retries cannot both submit (gateway/idempotency).
     scope = scoped_key(idempotency_key, current_key_id()) if idempotency_key else None
     digest = fingerprint(question, data, region)
+    claims: ClaimBook | None = getattr(request.state, "claims", None)  # shared over q.events (with Kafka)
+    if scope and claims is not None:
+        query_id, known = claims.current(scope)  # the key's id, the same on every replica
+        if known is not None:  # another request (here or on another replica) already runs it
+            return await _attach(bus, deadlines, events, known, digest, wait)
+    # Reserve the key before any work, so two concurrent retries cannot both submit (gateway/idempotency).
     if scope and (previous := idempotency.reserve(scope, query_id, digest)) is not None:
-        if previous.fingerprint != digest:
-            raise ApiError(422, "idempotency_key_reused",
-                           "this Idempotency-Key was used for a different request; use a new key")
-        left = deadlines.remaining(previous.query_id, events)
-        reply = await await_first(bus, previous.query_id, wait if left is None else max(0.0, min(wait, left)),
-                                  lambda r: deadlines.resolve(previous.query_id, r, events))
-        return _reply_response(reply) if reply is not None else _pending(previous.query_id)
+        if claims is not None:  # the shared winner decides, not our local contender
+            previous = await _shared_claim(claims.wait_for(previous.query_id, _CLAIM_WAIT_S))
+        return await _attach(bus, deadlines, events, previous, digest, wait)
     try:
+        if scope and claims is not None:
+            won, ours = await _shared_claim(claim(bus, claims, query_id, digest, has_image=data is not None,
+                                                  client=current_key_id(), timeout=_CLAIM_WAIT_S))
+            if not ours:  # another replica's claim came first on the partition
+                return await _attach(bus, deadlines, events, won, digest, wait)
         with log_context(query_id=query_id, stage="gateway"):  # JSON log lines of this query carry its id
             return await _submit(bus, events, settings, store, query_id, question, data, sent,
-                                 idempotency_key, wait, accepted_at, region=region, deadlines=deadlines)
+                                 idempotency_key, wait, accepted_at, region=region, deadlines=deadlines,
+                                 announced=bool(scope and claims is not None))
     except Exception:
         if scope:
             idempotency.release(scope, query_id)
         raise
 
 
+#: How long a keyed request waits to read its claim back from q.events before answering 503.
+_CLAIM_WAIT_S = 10.0
+
+
+async def _shared_claim(pending: Awaitable[_T]) -> _T:
+    try:
+        if (outcome := await pending) is None:
+            raise BrokerUnavailable("no claim on this Idempotency-Key was read back from Kafka")
+        return outcome
+    except BrokerUnavailable as exc:
+        raise ApiError(503, "broker_unavailable", exc.message) from exc
+
+
+async def _attach(bus: Any, deadlines: DeadlineKeeper, events: Any, first: Claim | SharedClaim, digest: str,
+                  wait: float) -> JSONResponse:
+    """A repeat of a key: 422 for another request, else the first request's result, waited for like it."""
+    if first.fingerprint != digest:
+        raise ApiError(422, "idempotency_key_reused",
+                       "this Idempotency-Key was used for a different request; use a new key")
+    left = deadlines.remaining(first.query_id, events)
+    reply = await await_first(bus, first.query_id, wait if left is None else max(0.0, min(wait, left)),
+                              lambda r: deadlines.resolve(first.query_id, r, events))
+    return _reply_response(reply) if reply is not None else _pending(first.query_id)
+
+
 async def _submit(bus: Any, events: Any, settings: Settings, store: Any, query_id: UUID, question: str,
                   data: bytes | None, sent: QueryInput, idempotency_key: str | None, wait: float,
                   accepted_at: float, *, region: str | None = None,
-                  deadlines: DeadlineKeeper | None = None) -> JSONResponse:
+                  deadlines: DeadlineKeeper | None = None, announced: bool = False) -> JSONResponse:
     try:
         request_msg = await build_request(
             settings, store, question, image=data, query_id=query_id, idempotency_key=idempotency_key,
@@ -131,7 +165,8 @@ async def _submit(bus: Any, events: Any, settings: Settings, store: Any, query_i
         )
         if deadlines is not None:
             deadlines.note(query_id, request_msg.envelope.deadline)
-        await announce_accepted(bus, events, request_msg)  # the first progress event (SSE)
+        if not announced:  # a keyed query's claim already was its accepted event (gateway/idempotency/shared.py)
+            await announce_accepted(bus, events, request_msg)  # the first progress event (SSE)
         await bus.submit(request_msg)
     except PermanentError as exc:
         raise ApiError(FAILURE_STATUS.get(exc.reason, 422), exc.reason, exc.message) from exc

@@ -24,7 +24,9 @@ from faust.types import TP
 
 from streams.binding import MessageMeta, Outgoing, StageBinding
 from streams.health import BrokerProbe, TopicGuard
+from streams.health.standby import is_standby
 from streams.kafka_clients import faust_credentials
+from streams.lifeline.drain import Drain
 from streams.observability.stage import observed
 from streams.observability.web import CLOSED_WEB, close_web, pick_port
 from streams.observability.worker import install_worker_metrics
@@ -97,6 +99,8 @@ class BunriApp(faust.App):
     warming: list[asyncio.Future[Any]]
     #: The broker check behind /readyz (streams/health).
     broker_probe: BrokerProbe | None = None
+    #: In-flight handlers and the SIGTERM switch (streams/lifeline/drain.py).
+    drain: Drain
 
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self, loop=self.loop)
@@ -170,6 +174,7 @@ def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: 
         TableManager=_TableManager,
     )
     app.warming = []
+    app.drain = Drain()  # SIGTERM: finish the messages in flight before stopping (streams/lifeline/drain.py)
     app.conf.bunri_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # type: ignore[attr-defined]
     app.conf.bunri_assign_all = (  # type: ignore[attr-defined]
         {spec.name: spec.partitions for spec in topic_specs(kafka)} if assign_all else None)
@@ -200,12 +205,18 @@ def _register_agent(app: BunriApp, binding: StageBinding, source: str, out_topic
         slots = asyncio.Semaphore(concurrency)
         tasks: set[asyncio.Task[None]] = set()
         async for event in manual.events():
+            if app.drain.stopping:  # SIGTERM: buffered messages stay unacked, handed back (streams/lifeline/drain.py)
+                continue
             await slots.acquire()
+            if app.drain.stopping:
+                slots.release()
+                continue
             tp = event.message.tp
             slot = acker.track(tp, event)
             task = asyncio.ensure_future(_handle(app, binding, manual, event, tp, slot, acker, out_topics, slots))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
+            app.drain.track(task)
 
     agent.__name__ = f"{binding.name}_agent"
     app.agent(topic, name=f"bunri.{binding.name}", concurrency=1)(agent)
@@ -275,15 +286,16 @@ def join_requested(app: BunriApp) -> bool:
 
 
 def readiness(app: BunriApp) -> dict[str, Any]:
-    """Ready once the producer runs, the consumer holds an assignment and start-up work is done."""
+    """Ready once the producer runs, the consumer holds partitions or is a settled standby, and start-up is done."""
     try:
         producer_ok = app.producer.started if app.producer else False
         assigned = len(app.consumer.assignment()) if app.consumer and app.consumer.started else 0
     except Exception:  # before start, faust raises on attribute access
         producer_ok, assigned = False, 0
     warm = all(f.done() for f in getattr(app, "warming", ()))
-    return {"ready": bool(producer_ok and assigned and warm), "producer": producer_ok, "partitions": assigned,
-            "warm": warm}
+    standby = not assigned and is_standby(app)  # a spare member of the group (streams/health/standby.py)
+    return {"ready": bool(producer_ok and (assigned or standby) and warm), "producer": producer_ok,
+            "partitions": assigned, "standby": standby, "warm": warm}
 
 
 def web_address(app: BunriApp) -> tuple[str, int] | None:

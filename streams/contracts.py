@@ -502,6 +502,12 @@ class ProgressEvent(_Model):
     client: str | None = Field(default=None, max_length=40,
                                description="accepted: the id of the API key that submitted the query (never the "
                                            "key); null when the gateway runs without keys.")
+    fingerprint: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$",
+                                    description="accepted, with an Idempotency-Key: SHA-256 of the request (question, "
+                                                "photo, region); a reuse of the key for another request is refused.")
+    claim: str | None = Field(default=None, max_length=40,
+                              description="accepted, with an Idempotency-Key: the claiming request's nonce; the first "
+                                          "claim on the query's partition runs the query, the others attach to it.")
 
 
 class Feedback(_Model):

@@ -88,6 +88,8 @@ class _State:
     faults: Counter[str] = field(default_factory=Counter)
     seen_systems: set[str] = field(default_factory=set)
     traced: dict[str, float] = field(default_factory=dict)
+    # calls per "<mark> <model>": a fault test asserts no query's call was made (paid) twice
+    traced_calls: Counter[str] = field(default_factory=Counter)
 
     def draw(self, vision: bool) -> tuple[float, str | None]:
         """Latency and fault for one request (one draw order, so a seed replays a run)."""
@@ -131,6 +133,9 @@ def create_app(config: FakeLLMConfig | None = None) -> FastAPI:
             return _error(400, problem, "invalid_request_error")
         model = str(body["model"])
         state.calls[model] += 1
+        if config.trace:  # counted when the call starts: a call abandoned mid-way is paid too
+            for mark in set(re.findall(config.trace, "\n".join(prompt_text(body)))):
+                state.traced_calls[f"{mark} {model}"] += 1
         latency, fault = state.draw(vision=_is_vision(body))
         if fault:
             state.faults[fault] += 1

@@ -221,6 +221,11 @@ class WorkerSettings(_Frozen):
     # Loopback unless told otherwise: the chart binds the pod IP (the kubelet's probes and Prometheus
     # reach it there); nothing but /healthz, /readyz and /metrics is served (streams/observability/web.py).
     web_host: str = "127.0.0.1"
+    # On SIGTERM a worker stops fetching and lets the messages in flight finish for this long before
+    # it commits and stops (streams/lifeline/drain.py); keep it below the pod's terminationGracePeriodSeconds
+    # (the chart sets it 5 s below) so the commit happens before the kubelet's SIGKILL.
+    shutdown_grace_s: float = Field(default=25.0, ge=0, le=3600,
+                                    description="Seconds a worker drains in-flight messages on SIGTERM.")
 
 
 class Settings(BaseSettings):

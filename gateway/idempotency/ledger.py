@@ -5,7 +5,8 @@ are on), a retry with the same key and the same request gets the first request's
 it like the first did, not an early ``202`` — and the same key with a different request is refused
 with ``422 idempotency_key_reused``. Keys expire after ``BUNRI_IDEMPOTENCY_TTL_S`` (24 h).
 
-Limit: the ledger is this replica's. A retry that reaches another replica runs the query again.
+This ledger is this replica's first gate (one local request per key contends); with Kafka, which
+request runs a key is agreed across replicas through q.events (:mod:`gateway.idempotency.shared`).
 """
 
 from __future__ import annotations

@@ -105,6 +105,7 @@ def _worker(args: argparse.Namespace) -> int:
                 print(f"bunri worker: /healthz /readyz /metrics on http://{address[0]}:{address[1]}",  # noqa: T201
                       flush=True)
             await wait_for_signal()
+            await app.drain.run(app, settings.worker.shutdown_grace_s)  # finish in-flight work, commit
 
     return _run(run())
 

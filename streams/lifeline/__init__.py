@@ -1,5 +1,6 @@
-"""Child processes never outlive their parent: the embedded broker and the image pool die with it."""
+"""Child processes never outlive their parent; a worker stopped with SIGTERM drains before it exits."""
 
+from streams.lifeline.drain import Drain, DrainReport
 from streams.lifeline.parent import die_with_parent, watch_parent
 
-__all__ = ["die_with_parent", "watch_parent"]
+__all__ = ["Drain", "DrainReport", "die_with_parent", "watch_parent"]

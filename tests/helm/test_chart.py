@@ -192,6 +192,19 @@ def test_seed_replicas_concurrency_and_requests(default_render: Any) -> None:
             assert config["data"]["BUNRI_WORKER__CONCURRENCY"] == str(concurrency)
 
 
+def test_the_shutdown_drain_ends_before_the_kubelet_kills(helm: Any, default_render: Any) -> None:
+    # SIGTERM: the worker drains for BUNRI_WORKER__SHUTDOWN_GRACE_S, then commits; the kubelet's SIGKILL
+    # comes at terminationGracePeriodSeconds, so the drain must end first, with room to commit
+    for render, gpt5_period in ((default_render, 75), (helm.template(sets=(
+            "stages.gpt5.terminationGracePeriodSeconds=120",)), 120)):
+        deps = deployments(render)
+        for name in STAGES:
+            period = deps[name]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+            grace = float(render.get("ConfigMap", f"bunri-{name}")["data"]["BUNRI_WORKER__SHUTDOWN_GRACE_S"])
+            assert 0 < grace <= period - 5, (name, grace, period)
+        assert deps["gpt5"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == gpt5_period
+
+
 def test_every_container_runs_the_image_entry_point(render: Any) -> None:
     for doc, spec in render.pod_specs():
         if doc.kind != "Pod":  # the helm test runs python; everything else runs `bunri <args>`

@@ -76,6 +76,10 @@ metadata:
     {{- include "bunri.componentLabels" (dict "root" $root "component" .name) | nindent 4 }}
 data:
   BUNRI_WORKER__WEB_PORT: {{ include "bunri.workerPort" $root | quote }}
+  {{- with .component.terminationGracePeriodSeconds }}
+  {{- /* the drain on SIGTERM ends 5 s before the kubelet's SIGKILL, leaving time to commit and stop */}}
+  BUNRI_WORKER__SHUTDOWN_GRACE_S: {{ max 1 (sub (int .) 5) | quote }}
+  {{- end }}
   {{- if hasKey .component "concurrency" }}
   BUNRI_WORKER__CONCURRENCY: {{ include "bunri.num" .component.concurrency | quote }}
   {{- end }}

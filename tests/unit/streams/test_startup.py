@@ -23,9 +23,26 @@ def _app(warming: list[asyncio.Future[Any]]) -> Any:
 async def test_not_ready_while_the_analyser_loads() -> None:
     loading: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
     app = _app([loading])
-    assert readiness(app) == {"ready": False, "producer": True, "partitions": 1, "warm": False}
+    assert readiness(app) == {"ready": False, "producer": True, "partitions": 1, "standby": False, "warm": False}
     loading.set_result(None)
     assert readiness(app)["ready"] is True
+
+
+def _member(generation: int, rejoining: bool) -> Any:
+    rejoin: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    if rejoining:
+        rejoin.set_result(None)
+    coordinator = SimpleNamespace(member_id="m-1", generation=generation, _rejoin_needed_fut=rejoin)
+    return SimpleNamespace(_thread=SimpleNamespace(_consumer=SimpleNamespace(_coordinator=coordinator)))
+
+
+async def test_a_settled_member_without_partitions_is_a_ready_standby() -> None:
+    app = _app([])
+    for generation, rejoining, ready in ((3, False, True), (3, True, False), (-1, False, False)):
+        app.consumer = _member(generation, rejoining)
+        app.consumer.started, app.consumer.assignment = True, set
+        state = readiness(app)
+        assert (state["ready"], state["standby"], state["partitions"]) == (ready, ready, 0), (generation, rejoining)
 
 
 class _Catalog:
