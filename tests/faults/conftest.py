@@ -119,18 +119,7 @@ def pipeline(broker: EmbeddedBroker, procs: Procs, tmp_path: Path,
     with FakeLLMServer(FakeLLMConfig(**llm_config)) as llm:
         env = env_for(broker.bootstrap, tmp_path, OPENAI_API_KEY="test-key", OPENAI_BASE_URL=llm.base_url,
                       BUNRI_QUERY_TIMEOUT_S=str(TIMEOUT_S), BUNRI_QUERY_GRACE_S=str(GRACE_S))
-        gateways = []
-        for n in range(2):
-            port = free_port()
-            procs.spawn([*BUNRI, "gateway", "--port", str(port)], env, f"gateway-{n}")
-            gateways.append(f"http://127.0.0.1:{port}")
-        worker_port = free_port()
-        procs.spawn([*BUNRI, "worker", "--stage", "all", "--web-port", str(worker_port)], env, "worker")
-        try:
-            wait_status([f"{g}/readyz" for g in gateways] + [f"http://127.0.0.1:{worker_port}/readyz"], 200, 90)
-        except AssertionError:
-            raise AssertionError(procs.log("worker") + procs.log("gateway-0")) from None
-        yield gateways, env
+        yield two_gateways_and_a_worker(procs, env), env
 
 
 def accept(gateway: str, n: int) -> list[tuple[str, float]]:
@@ -174,3 +163,20 @@ def settle(gateways: list[str], accepted: list[tuple[str, float]]) -> dict[str, 
 
 __all__ = ["BUNRI", "GRACE_S", "TIMEOUT_S", "Procs", "accept", "create_topics", "env_for", "free_port", "settle",
            "status", "wait_status"]
+
+
+def two_gateways_and_a_worker(procs: Procs, env: dict[str, str]) -> list[str]:
+    """Start two gateway replicas and one all-stage worker on ``env``; return the gateways' URLs once all
+    three are ready (with the worker's and first gateway's logs when they are not)."""
+    gateways = []
+    for n in range(2):
+        port = free_port()
+        procs.spawn([*BUNRI, "gateway", "--port", str(port)], env, f"gateway-{n}")
+        gateways.append(f"http://127.0.0.1:{port}")
+    worker_port = free_port()
+    procs.spawn([*BUNRI, "worker", "--stage", "all", "--web-port", str(worker_port)], env, "worker")
+    try:
+        wait_status([f"{g}/readyz" for g in gateways] + [f"http://127.0.0.1:{worker_port}/readyz"], 200, 90)
+    except AssertionError:
+        raise AssertionError(procs.log("worker") + procs.log("gateway-0")) from None
+    return gateways

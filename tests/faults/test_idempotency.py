@@ -19,7 +19,7 @@ import pytest
 
 from streams.broker import EmbeddedBroker
 from streams.fakellm import FakeLLMConfig, FakeLLMServer
-from tests.faults.conftest import BUNRI, Procs, create_topics, env_for, free_port, wait_status
+from tests.faults.conftest import Procs, create_topics, env_for, two_gateways_and_a_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -33,14 +33,7 @@ def test_one_key_over_two_replicas_runs_once(broker: EmbeddedBroker, procs: Proc
         calls: Counter[str] = llm.app.state.fake.traced_calls
         env = env_for(broker.bootstrap, tmp_path, OPENAI_API_KEY="test-key", OPENAI_BASE_URL=llm.base_url,
                       BUNRI_CACHE__ENABLED="false")
-        gateways = []
-        for n in range(2):
-            port = free_port()
-            procs.spawn([*BUNRI, "gateway", "--port", str(port)], env, f"gateway-{n}")
-            gateways.append(f"http://127.0.0.1:{port}")
-        worker_port = free_port()
-        procs.spawn([*BUNRI, "worker", "--stage", "all", "--web-port", str(worker_port)], env, "worker")
-        wait_status([f"{g}/readyz" for g in gateways] + [f"http://127.0.0.1:{worker_port}/readyz"], 200, 90)
+        gateways = two_gateways_and_a_worker(procs, env)
 
         def ask(n: int, question: str = "생수병 어떻게 버려요 iq1") -> tuple[httpx.Response, float]:
             began = time.monotonic()
