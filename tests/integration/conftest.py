@@ -7,15 +7,20 @@ module gets a fresh topic prefix instead of cleaning up.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
 
-from streams.broker import EmbeddedBroker
+from gateway.inputs import SERVER_OPTIONS
+from gateway.main import create_app
+from streams.broker import EmbeddedBroker, free_port
 from streams.settings import Settings
 
 
@@ -59,3 +64,19 @@ def settings_factory(kafka_bootstrap: str, tmp_path: Path):  # type: ignore[no-u
         return make_settings(kafka_bootstrap, tmp_path, **overrides)
 
     return factory
+
+
+async def serve_gateway(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    """A gateway replica on a free loopback port, with the server options production uses; returns once it is
+    ready (it connects to Kafka in the background)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
+                                           **SERVER_OPTIONS))
+    task = asyncio.create_task(server.serve())
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        for _ in range(400):
+            if server.started and (await client.get("/readyz")).status_code == 200:
+                return server, task, url
+            await asyncio.sleep(0.05)
+    raise AssertionError("gateway replica not ready")

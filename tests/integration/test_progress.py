@@ -16,17 +16,15 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.main import create_app
 from streams import contracts as c
 from streams.broker import free_port
 from streams.feedback.read import read_values
 from streams.runtime import running_stages
 from streams.settings import STAGES, Settings
 from streams.topics import topic_name
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import make_settings, serve_gateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -42,17 +40,6 @@ class Service:
     worker: str  # base URL of the stage worker's web server
 
 
-async def _gateway(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-        for _ in range(400):  # the gateway connects to Kafka in the background
-            if server.started and (await client.get("/readyz")).status_code == 200:
-                return server, task, url
-            await asyncio.sleep(0.05)
-    raise AssertionError("gateway replica not ready")
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -60,7 +47,7 @@ async def service(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
     settings = make_settings(kafka_bootstrap, tmp_path_factory.mktemp("data"))
     web_port = free_port()
     async with running_stages(settings, list(STAGES), web_port=web_port):
-        gateways = [await _gateway(settings), await _gateway(settings)]
+        gateways = [await serve_gateway(settings), await serve_gateway(settings)]
         try:
             yield Service(settings, [url for _, _, url in gateways], f"http://127.0.0.1:{web_port}")
         finally:

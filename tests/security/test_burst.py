@@ -14,18 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from pydantic import SecretStr
 
 from gateway.auth.keys import create_key
-from gateway.inputs import SERVER_OPTIONS
-from gateway.main import create_app
-from streams.broker import free_port
 from streams.fakellm import FakeLLMConfig, FakeLLMServer
 from streams.runtime import running_stages
-from streams.settings import STAGES, Settings
+from streams.settings import STAGES
 from streams.settings_security import AuthSettings, LimitSettings
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import make_settings, serve_gateway
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
@@ -41,18 +37,6 @@ class Keyed:
     second: dict[str, str]
 
 
-async def _gateway(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
-                                           **SERVER_OPTIONS))
-    task = asyncio.create_task(server.serve())
-    url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-        for _ in range(400):
-            if server.started and (await client.get("/readyz")).status_code == 200:
-                return server, task, url
-            await asyncio.sleep(0.05)
-    raise AssertionError("gateway replica not ready")
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -68,7 +52,7 @@ async def keyed(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) 
                                  auth=AuthSettings(enabled=True, keys_file=keys),
                                  limits=LimitSettings(rpm_per_key=100, inflight_per_key=300))
         async with running_stages(settings, list(STAGES)):
-            gateways = [await _gateway(settings), await _gateway(settings)]
+            gateways = [await serve_gateway(settings), await serve_gateway(settings)]
             try:
                 yield Keyed([u for _, _, u in gateways], llm, {"Authorization": f"Bearer {burst}"},
                             {"X-API-Key": first}, {"X-API-Key": second})
