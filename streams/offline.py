@@ -10,13 +10,12 @@ Used when no API key is configured. It never claims to have seen a photo:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from streams.compose import compose
 from streams.contracts import Clarification, DetectedItem, ItemRef, RuleContext, VisionAnalysis
 from streams.rules import Resolution, RulesCatalog
 from streams.rules.render import EVERYDAY_BIN
 from streams.rules.text import josa
+from streams.rules.unclear import settle_unclear
 from streams.rules.vocab import GENERIC_CONTAINERS
 
 __all__ = ["PHOTO_FALLBACK", "PHOTO_NOT_ANALYSED", "analyse_text", "write_answer"]
@@ -81,24 +80,6 @@ def _clarify(res: Resolution, catalog: RulesCatalog) -> Clarification:
     return Clarification(question=question, candidates=refs)
 
 
-def _same_bin_anyway(res: Resolution, catalog: RulesCatalog) -> Resolution | None:
-    """Two close readings that end in the same bin in the stated state ("스프레이 반 남음": any spray can with
-    that much left is hazardous waste) need no question: answer with the first, at a modest confidence."""
-    mention = res.unclear_mention
-    if mention is None or mention.conflict:
-        return None
-    items = [c for c in mention.candidates if c.item_id]
-    if len(items) < 2 or len(items) != len(mention.candidates):
-        return None
-    bins = {catalog.apply(c.item_id, res.state_for(c.official_category)).official_category  # type: ignore[arg-type]
-            for c in items}
-    if len(bins) != 1:
-        return None
-    top = replace(items[0], score=min(items[0].score, 0.7))
-    one = replace(mention, candidates=(top,), conflict=False)
-    return replace(res, candidates=(top,), mentions=(one,), ambiguous=False, needs_clarification=False)
-
-
 def analyse_text(question: str, catalog: RulesCatalog) -> VisionAnalysis:
     """Resolve the item(s) named in the question, as the gpt5 stage would, without any model.
 
@@ -107,9 +88,7 @@ def analyse_text(question: str, catalog: RulesCatalog) -> VisionAnalysis:
         (``item_id=None``, ``match="category"``) when only a category is named; or
         ``needs_clarification`` with a Korean question when no item can be named or it is ambiguous.
     """
-    res = catalog.resolve(question)
-    if res.needs_clarification and (same := _same_bin_anyway(res, catalog)) is not None:
-        res = same
+    res = settle_unclear(catalog.resolve(question), catalog)
     if res.needs_clarification:
         return VisionAnalysis(saw_image=False, method="text", needs_clarification=True,
                               clarification=_clarify(res, catalog), notes=[_NOTE])

@@ -58,6 +58,8 @@ def _where(g: ItemGuidance) -> str:
 def _reason(g: ItemGuidance) -> str:
     if "principle:contaminated" in g.applied_conditions:
         return " 씻어도 지워지지 않는 오염이 있으면 재활용되지 않아요."
+    if "principle:coated" in g.applied_conditions:
+        return " 비닐이나 은박으로 코팅된 종이는 종이로 재활용되지 않아요."
     return ""
 
 

@@ -13,10 +13,12 @@ Rule ids: ``{slug}:common:{n}``, ``{item_id}:step:{n}``, ``{item_id}:cond:{id}``
 ``{item_id}:cond:{id}:note``), ``{item_id}:category``, ``{item_id}:not:{n}``, ``{item_id}:region``,
 ``{item_id}:conflict``; for category-level guidance ``{slug}:not:{n}`` and ``{slug}:region``.
 
-One rule lives in code rather than in a document: a recyclable item whose state says it is contaminated
+Two rules live in code rather than in a document. A recyclable item whose state says it is contaminated
 (dirt that rinsing does not remove, docs/rules-format.md) goes to the 종량제봉투 when its document has
 no condition of its own on ``contaminated`` — the "rinse; if still dirty, general waste" principle that
-every national and municipal guide repeats (rule id ``principle:contaminated``).
+every national and municipal guide repeats (rule id ``principle:contaminated``). Likewise a paper item said
+to be coated (film, foil, laminate) goes to the 종량제봉투 unless its document has its own ``coated`` case
+(``principle:coated``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from streams.rules.text import josa
 if TYPE_CHECKING:
     from streams.rules.catalog import RulesCatalog
 
-__all__ = ["PRINCIPLE_CONTAMINATED", "apply_category", "apply_item", "category_recyclable"]
+__all__ = ["PRINCIPLE_COATED", "PRINCIPLE_CONTAMINATED", "apply_category", "apply_item", "category_recyclable"]
 
 #: Categories that the contamination principle sends to the 종량제봉투.
 _CLEAN_ONLY = frozenset({"종이", "종이팩", "무색페트병", "플라스틱류", "비닐류", "발포합성수지", "유리병",
@@ -40,6 +42,8 @@ _CLEAN_ONLY = frozenset({"종이", "종이팩", "무색페트병", "플라스틱
 _RECYCLED = _CLEAN_ONLY | {"전지", "조명제품", "전기전자제품"}
 PRINCIPLE_CONTAMINATED = ("헹구거나 닦아도 지워지지 않는 오염이 남았다면 재활용되지 않으므로 "
                           "종량제봉투에 버립니다.")
+# Paper under a plastic film or foil does not pulp: the mill cannot separate the layers.
+PRINCIPLE_COATED = "비닐이나 은박으로 코팅된 종이는 종이로 재활용되지 않아 종량제봉투에 버립니다."
 _PRINCIPLE_SOURCES = ("MOE-GUIDE", "APP")
 _GENERAL = "일반종량제폐기물"
 _OWN_PLACE = frozenset({"생활계유해폐기물", "전지", "조명제품"})
@@ -71,9 +75,10 @@ class _Builder:
         self.rules.append(RuleUsed(item_id=self.owner, rule_id=rule_id, kind=kind,  # type: ignore[arg-type]
                                    text=text, sources=sources))
 
-    def principle(self) -> None:
-        self.rule("principle:contaminated", "condition", f"{PRINCIPLE_CONTAMINATED} → {_GENERAL}",
-                  self.catalog.refs(_PRINCIPLE_SOURCES))
+    def principle(self, which: str) -> None:
+        text = PRINCIPLE_COATED if which == "coated" else PRINCIPLE_CONTAMINATED
+        self.steps.append(text)
+        self.rule(f"principle:{which}", "condition", f"{text} → {_GENERAL}", self.catalog.refs(_PRINCIPLE_SOURCES))
 
     def common(self, cat: CategoryDoc | None, skip: tuple[int, ...] = ()) -> None:
         if cat is None:
@@ -83,6 +88,19 @@ class _Builder:
                 continue
             self.steps.append(text)
             self.rule(f"{cat.slug}:common:{n}", "category", text, self.catalog.refs(cat))
+
+
+def _principle(doc: ItemDoc, state: ItemState, category: str) -> str | None:
+    """The general rule that sends an item to the 종량제 bag when its own document has no word on the state:
+    "contaminated" (dirt that does not wash off) or "coated" (paper under film or foil)."""
+    if category != doc.official_category:
+        return None
+    if (state.contaminated is True and category in _CLEAN_ONLY
+            and not any("contaminated" in c.when for c in doc.conditions)):
+        return "contaminated"
+    if state.coated is True and category == "종이" and not any("coated" in c.when for c in doc.conditions):
+        return "coated"
+    return None
 
 
 def _infer(doc: ItemDoc, state: ItemState) -> ItemState:
@@ -114,8 +132,7 @@ def apply_item(catalog: RulesCatalog, item_id: str, state: ItemState, *, match: 
         category = cond.official_category or category
         channel = cond.channel or channel
         route = cond.route or route
-    principle = (state.contaminated is True and category == doc.official_category and category in _CLEAN_ONLY
-                 and not any("contaminated" in c.when for c in doc.conditions))
+    principle = _principle(doc, state, category)
     if principle:
         category = _GENERAL
         general = catalog.category_doc(_GENERAL)
@@ -158,8 +175,7 @@ def apply_item(catalog: RulesCatalog, item_id: str, state: ItemState, *, match: 
         if cond.note:
             b.rule(f"{item_id}:cond:{cond.id}:note", "note", cond.note, sources)
     if principle:
-        b.steps.append(PRINCIPLE_CONTAMINATED)
-        b.principle()
+        b.principle(principle)
     for n, other in enumerate(doc.not_this, 1):
         target = catalog.get(other.item_id) if other.item_id else None
         # Where the look-alike goes in words: its own channel for routes with their own places (폐의약품 수거함).
@@ -182,22 +198,22 @@ def apply_item(catalog: RulesCatalog, item_id: str, state: ItemState, *, match: 
         # The state's own warning is the more specific one; the document's stands when none applies.
         safety=list(dict.fromkeys(w for w in (c.warning for c in applied) if w))
         or ([doc.warning] if doc.warning else []),
-        applied_conditions=[c.id for c in applied] + (["principle:contaminated"] if principle else []),
+        applied_conditions=[c.id for c in applied] + ([f"principle:{principle}"] if principle else []),
         not_this=b.not_this, region_note=region, conflict_note=doc.conflict_note, rules=b.rules)
 
 
 def apply_category(catalog: RulesCatalog, category: str, state: ItemState) -> ItemGuidance:
     """Category-level guidance when only the category is known (``item_id=None``, ``match="category"``)."""
     principle = state.contaminated is True and category in _CLEAN_ONLY
-    target = _GENERAL if principle else category
+    coated = state.coated is True and category == "종이" and not principle
+    target = _GENERAL if principle or coated else category
     if category == "유리병" and state.broken is True and not principle:
         target = "불연성종량제폐기물"  # a broken glass bottle is not a bottle any more: the non-burnable sack
     cat = catalog.category_doc(target)
     b = _Builder(cat.slug if cat else target, catalog)
     b.common(cat)
-    if principle:
-        b.steps.append(PRINCIPLE_CONTAMINATED)
-        b.principle()
+    if principle or coated:
+        b.principle("contaminated" if principle else "coated")
     region = None
     if cat is not None:
         summary = f"{cat.name}: {cat.official_category} — {cat.channel}"
@@ -215,5 +231,6 @@ def apply_category(catalog: RulesCatalog, category: str, state: ItemState) -> It
         official_category=target, channel=cat.channel if cat else None,  # type: ignore[arg-type]
         recyclable=category_recyclable(target), route=DEFAULT_ROUTE.get(target), match="category",
         steps=b.steps,
-        applied_conditions=["principle:contaminated"] if principle else [], not_this=b.not_this,
-        region_note=region, rules=b.rules, includes=list(original.includes) if original and not principle else [])
+        applied_conditions=[f"principle:{'contaminated' if principle else 'coated'}"] if principle or coated else [],
+        not_this=b.not_this, region_note=region, rules=b.rules,
+        includes=list(original.includes) if original and not (principle or coated) else [])

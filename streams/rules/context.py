@@ -46,7 +46,7 @@ _DEPENDENT = re.compile(
 _REMOVAL = (r"(?:(?:다|모두|전부|싹|이미|벌써|먼저)\s*)?(?:뺐|뗐|떼었|떼어\s*냈|빼\s*냈|제거했|제거하고|제거한|분리했"
             r"|분리하고|분리한|벗겼|벗기고|뜯었|뜯고|떼고|빼고|뺀|뗀|떼어\s*낸|빼\s*낸|벗긴|뜯어\s*낸|뜯어\s*냈"
             r"|버렸|버리고|따로\s*버|먹었|마셨|다\s*먹|다\s*마신|다\s*쓴|다\s*썼|다\s*쓰고|꺼냈|꺼내고|꺼낸"
-            r"|꺼내\s*놓)")
+            r"|꺼내\s*놓|뗏|뗌|떼야|뜯어야|빼야|제거해야|벗겨야|분리해야)")
 _PARTICLE = r"(?:이|가|을|를|은|는|도|만|까지|랑|이랑)?"
 _REMOVED = re.compile(
     rf"^{_PARTICLE}\s*{_REMOVAL}"
@@ -101,7 +101,12 @@ class TextContext:
         self.tokens = tokens
         self.starts = {self.o2c[t.start] for t in tokens}
         self.ends = {self.o2c[min(t.start + t.len, len(norm))] for t in tokens} | {len(comp)}
-        self.noun_starts = {self.o2c[t.start] for t in tokens if t.tag.startswith(("NN", "SL"))}
+        # A bound noun ("남은 게": 것) names nothing; a word after an adnominal ending is a noun whatever the
+        # tagger says ("다 뺀 못": the nail, not the adverb "cannot").
+        self.noun_starts = {self.o2c[t.start] for t in tokens
+                            if t.tag.startswith(("NN", "SL")) and not (t.tag == "NNB" and t.form == "것")}
+        self.noun_starts |= {self.o2c[b.start] for a, b in zip(tokens, tokens[1:], strict=False)
+                             if a.tag == "ETM" and b.start > a.start + a.len - 1 and b.form != "것"}
         self.word_starts = {self.o2c[i] for i, ch in enumerate(norm)
                             if ch.isalnum() and (i == 0 or not norm[i - 1].isalnum())}
 

@@ -43,12 +43,12 @@ _OVERSIZED = re.compile(
 _FITS = re.compile(r"봉투에\s*(?:쏙\s*|다\s*)?들어가(?:요|는|네|고|면)|작은|조그만|미니|소형|손바닥")
 _BULK = re.compile(
     r"리모델링|인테리어|공사|철거|집수리|시공|한\s*트럭|트럭|대량|다량|잔뜩|수십|수백|마대\s*(?:몇|여러|\d)|"
-    r"여러\s*(?:자루|포대|마대|박스)|이사하면서|이삿짐")
+    r"여러\s*(?:자루|포대|마대|박스)|이사하면서|이삿짐|도배|장판\s*(?:교체|뜯)|엄청\s*많|산더미|양이\s*(?:꽤|많|엄청|상당)|꽤\s*많")
 # Not 조금: "조금 남았어요" is how much is left, not how much there is.
-_HOUSEHOLD = re.compile(r"한\s*두\s*(?:개|장)|한\s*개|한\s*장|몇\s*(?:개|장)|소량")
+_HOUSEHOLD = re.compile(r"한\s*두\s*(?:개|장)|한\s*개|한\s*장|몇\s*(?:개|장)|소량|조금(?:인데|이에요|이요|뿐|밖에|만)")
 _COLOURED = re.compile(
     r"(?:초록|녹색|연두|갈색|밤색|파란|파랑|하늘색|남색|빨간|빨강|노란|노랑|검은|검정|회색|은색|금색|분홍|핑크|보라|"
-    r"주황|민트|베이지|카키|유색|색깔\s*있|색\s*있|"
+    r"주황|민트|베이지|카키|유색|색깔\s*있|색\s*있|컬러|칼라|색깔|투명하지\s*않|안\s*투명|"
     r"색이\s*있|불투명)")
 _CLEAR = re.compile(r"투명|무색")
 _COATED = re.compile(r"코팅|라미네이팅|비닐\s*입힌|은박\s*입힌")
@@ -65,7 +65,8 @@ MATERIAL_OF_CATEGORY: dict[str, str] = {
 # "코팅 안 된" before "코팅").
 _TWO_WAY: tuple[tuple[str, tuple[tuple[re.Pattern[str], Any], ...]], ...] = (
     ("size", ((_OVERSIZED, "oversized"), (_FITS, "fits_bag"))),
-    ("quantity", ((_BULK, "bulk"), (_HOUSEHOLD, "household"))),
+    # "도배하다 뜯은 벽지 조금": renovation is the story, the amount said is what counts
+    ("quantity", ((_HOUSEHOLD, "household"), (_BULK, "bulk"))),
     ("colour", ((_COLOURED, "coloured"), (_CLEAR, "clear"))),
     ("coated", ((_NOT_COATED, False), (_COATED, True))),
 )

@@ -26,7 +26,7 @@ from typing import Literal
 
 from streams.rules.model import CategoryDoc, ItemDoc
 from streams.rules.text import compact, jamo
-from streams.rules.vocab import CATEGORY_WORDS
+from streams.rules.vocab import CATEGORY_WORDS, SPELLINGS
 
 __all__ = ["Entry", "NameIndex"]
 
@@ -92,6 +92,7 @@ class NameIndex:
         for key, entries in derived.items():
             keys.setdefault(key, entries)
         self.keys: dict[str, tuple[Entry, ...]] = {k: tuple(v) for k, v in keys.items() if k}
+        self._add_spellings()
         self.partial = self._partial()
         # A derived key that is also the tail of other items' names ("장갑" of "목도리·장갑" and of
         # "고무장갑") names all of them: the match is then ambiguous instead of confidently one item.
@@ -106,6 +107,19 @@ class NameIndex:
         # Fuzzy matching runs on letters (jamo), over keys of two syllables or more.
         self.fuzzy_keys: list[str] = [k for k in self.keys if len(k) >= 2]
         self.fuzzy_jamo: list[str] = [jamo(k) for k in self.fuzzy_keys]
+
+    def _add_spellings(self) -> None:
+        """Every key again with the everyday spelling of its loanword ("알미늄캔" → 알루미늄 캔's entries); a
+        spelling that is already a key of its own keeps its own meaning."""
+        added: dict[str, tuple[Entry, ...]] = {}
+        for key, entries in self.keys.items():
+            for canonical, variants in SPELLINGS.items():
+                if canonical in key:
+                    for variant in variants:
+                        if len(spelled := key.replace(canonical, variant)) >= 2:
+                            added.setdefault(spelled, entries)
+        for key, entries in added.items():
+            self.keys.setdefault(key, entries)
 
     def _partial(self) -> dict[str, tuple[Entry, ...]]:
         partial: dict[str, dict[tuple[str | None, str], Entry]] = {}

@@ -98,8 +98,20 @@ def exact_hits(index: NameIndex, ctx: TextContext) -> tuple[list[Hit], list[Hit]
     return hits, soft
 
 
-def select(hits: list[Hit]) -> list[Hit]:
-    """Longest first, then leftmost; drop anything overlapping a chosen hit."""
+def _word_end(ctx: TextContext, end: int) -> bool:
+    i = ctx.cmap[end - 1] + 1
+    return i >= len(ctx.norm) or not ctx.norm[i].isalnum()
+
+
+def select(hits: list[Hit], ctx: TextContext | None = None) -> list[Hit]:
+    """Longest first, then leftmost; drop anything overlapping a chosen hit.
+
+    With ``ctx``, a name that starts inside a word the user wrote and runs past its end loses to a name
+    that is that whole word: "택배박스 테이프" is a box and a tape, not 택배 + "박스 테이프" (packing tape)."""
+    if ctx is not None:
+        words = [g for g in hits if g.start in ctx.word_starts and _word_end(ctx, g.end)]
+        hits = [h for h in hits if h.start in ctx.word_starts
+                or not any(g.start < h.start < g.end < h.end for g in words)]
     chosen: list[Hit] = []
     for h in sorted(hits, key=lambda h: (-(h.end - h.start), h.start)):
         if all(h.end <= c.start or h.start >= c.end for c in chosen):

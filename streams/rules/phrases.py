@@ -20,14 +20,18 @@ from __future__ import annotations
 import re
 
 from streams.rules.context import Hit, TextContext
-from streams.rules.index import NameIndex
+from streams.rules.index import Entry, NameIndex
 from streams.rules.vocab import HEAD_WORDS
 
 __all__ = ["containers", "is_thing", "phrase_heads", "remaining_contents"]
 
 # "페트병에서 떼어낸 라벨": the name is where the item was taken from.
 _SOURCE = re.compile(r"^\s*(?:에서|에서\s*부터)\s*"
-                     r"(?:떼어|떼|뗀|뜯어|뜯은|벗겨|벗긴|분리|빼낸|빼|뺀|나온|꺼낸|꺼내)")
+                     r"(?:떼어|떼|뗀|뜯어|뜯은|벗겨|벗긴|분리|빼낸|빼|뺀|나온|꺼낸|꺼내|잘라|잘린|잘랐|오려|오린)")
+
+
+_HELD_WORD = re.compile(r"(?<![가-힣])([가-힣]{2,6}?)(?:이|가)?\s*"
+                        r"(?:들어\s*있(?:었던|던|는)?|들었던|담았던|담겨\s*있(?:었던|던|는)?|담긴|들어간|든(?=\s))")
 
 
 def _vague(hit: Hit) -> bool:
@@ -57,12 +61,14 @@ def _parts(word: str) -> list[str]:
 
 
 def _combined(index: NameIndex, ctx: TextContext, mods: list[Hit], head: Hit, *,
-              derived: bool = False) -> Hit | None:
+              derived: bool = False, whole: bool = False) -> Hit | None:
     """The item named by (part of) a modifier plus the head's last syllables ("삼다수" + "병"), nearest
-    modifier first. ``derived`` also accepts keys derived from names ("컵라면 용기(종이)" → 컵라면용기)."""
+    modifier first. ``derived`` also accepts keys derived from names ("컵라면 용기(종이)" → 컵라면용기);
+    ``whole`` keeps parts of two letters or more (a content word that is not a name of ours)."""
     key = ctx.comp[head.start:head.end]
     for mod in reversed(mods):
-        for part in _parts(ctx.comp[mod.start:mod.end]):
+        word = ctx.comp[mod.start:mod.end]
+        for part in [p for p in _parts(word) if len(p) >= 2] if whole else _parts(word):
             for k in range(len(key), 0, -1):
                 if len(part) + k < 3:
                     continue
@@ -120,20 +126,41 @@ def phrase_heads(index: NameIndex, ctx: TextContext, hits: list[Hit], skip: set[
     return [replaced.get(id(h), h) for h in hits if id(h) not in dropped]
 
 
+def _span_nouns(ctx: TextContext, soft: list[Hit]) -> list[Hit]:
+    """Words that say what a container held ("맛술 들어 있던", "간장 담았던") and that no name covers, as bare
+    modifiers: a content we have no document for may still name its container ("맛술 페트병")."""
+    out = []
+    for m in _HELD_WORD.finditer(ctx.norm):
+        a, end = ctx.o2c[m.start(1)], ctx.o2c[m.end(1)]
+        if not any(h.start == a for h in soft):
+            out.append(Hit(a, end, (Entry(None, "", "derived", ""),)))
+    return out
+
+
+def _held_verb(ctx: TextContext, content: Hit) -> str:
+    """The compact words between a held-content word and what follows its verb ("들어있던")."""
+    m = _HELD_WORD.match(ctx.norm, ctx.cmap[content.start])
+    return "".join(ch for ch in ctx.norm[m.end(1):m.end()] if ch.isalnum()) if m else ""
+
+
 def remaining_contents(index: NameIndex, ctx: TextContext, hits: list[Hit], soft: list[Hit]) -> list[Hit]:
     """"간장 조금 남은 페트병": the content named inside the condition words says which container it is (a
     soy-sauce PET bottle is 플라스틱류, not a water bottle). A content hit hidden in a soft condition span,
     followed by a container name, becomes modifier + head when the knowledge base has that name."""
     out = list(hits)
-    for content in [*soft, *hits]:
+    held = _span_nouns(ctx, soft)
+    for content in [*soft, *held, *hits]:
         box = next((h for h in out if h.is_item and h.start >= content.end and h is not content), None)
         if box is None or ctx.comp[content.end:box.start] == "":
             continue
-        # Only condition words between them ("조금 남은"): the content and its container, one phrase.
+        # Only condition words between them ("조금 남은"), or the verb that says it held it ("들어 있던").
         loose = [i for i in range(content.end, box.start) if not any(a <= i < b for a, b, _ in ctx.state_compact)]
+        if content in held:
+            loose = loose[len(_held_verb(ctx, content)):]
         if len(loose) > 2 or len(loose) == box.start - content.end:  # an ending ("은") may trail the words
             continue
-        combined = _combined(index, ctx, [content], box, derived=True)
+        # a content word no name covers gives no one-letter tails: "색연필" + 케이스 is not 필 + 케이스
+        combined = _combined(index, ctx, [content], box, derived=True, whole=content in held)
         if combined is not None and combined.entries != box.entries:
             out = [combined if h is box else h for h in out]
     return out

@@ -74,6 +74,7 @@ class Resolution:
     washable: bool = False  # the only contamination read is a stain that rinses off hard materials
     unknown: str | None = None  # a thing we have no document for, named after a known one ("노트북 파우치")
     generic: str | None = None  # only a container word of no material was named ("컵", "통")
+    content: str | None = None  # the category of what that container held ("고추장 통": 음식물류폐기물)
 
     def state_for(self, category: str | None) -> ItemState:
         """The state as it applies to an item of ``category`` (``state`` is settled for the best one)."""

@@ -15,7 +15,11 @@ How a question is read:
      ("TV 포장 스티로폼" → 스티로폼), unless modifier + head is a name of its own ("삼다수 빈병" →
      삼다수병); see :mod:`streams.rules.phrases`;
    - names joined by "랑/하고/와/," are several items; otherwise the strongest match wins, and on a tie
-     the last one, which in Korean is the head ("택배 상자에 붙은 송장" → 송장).
+     the last one, which in Korean is the head ("택배 상자에 붙은 송장" → 송장);
+   - a story told before the question is context ("세탁기 새로 사고 나온 포장 스티로폼" → 스티로폼), as is a
+     place something is put ("싱크대에 부으면"), a measure ("한 봉지"), a food before a bare container
+     word ("고추장 통": the tub) and the whole a part came from when a material names the part
+     ("우산에서 … 쇠 살대"); see :mod:`streams.rules.clauses`.
 
 The state is settled against the resolved item's material: "기름 묻은" is residue on a can and
 contamination on a pizza box (:func:`streams.rules.states.settle`). The result types are in
@@ -35,6 +39,7 @@ from typing import Any
 
 from streams.contracts import ItemState
 from streams.rules.anaphora import back_references
+from streams.rules.clauses import held_by_generic, not_things, source_of_material, story_context
 from streams.rules.context import Hit, TextContext
 from streams.rules.dimensions import MATERIAL_OF_CATEGORY, read_dimensions
 from streams.rules.index import NameIndex
@@ -96,9 +101,9 @@ class Resolver:
         comp, cmap = compact_with_map(norm)
         ctx = TextContext(norm, comp, cmap, reading.spans, _kiwi().tokenize(norm))
         found, soft = exact_hits(self.index, ctx)
-        hits = select(found)
+        hits = select(found, ctx)
         hits = gap_hits(self.index, self.fuzzy, ctx, hits)
-        hits = extend_heads(self.index, self.fuzzy, ctx, hits)
+        hits = not_things(ctx, extend_heads(self.index, self.fuzzy, ctx, hits))
         if not any(h.is_item for h in hits):
             hits = sorted(hits + [h for h in select(soft) if h.is_item], key=lambda h: h.start)
         else:
@@ -115,7 +120,9 @@ class Resolver:
                 return replace(res, candidates=(cand,), mentions=(mention,), needs_clarification=False,
                                ambiguous=False, category_hint=_GENERAL)
             if generic is not None:  # "이 컵은 플라스틱인가요?": which kind of 컵 only a photo could tell
-                return replace(res, candidates=(), mentions=(), needs_clarification=True, generic=generic)
+                content = next((h.entries[0].category for h in hits if held_by_generic(ctx, h)), None)
+                return replace(res, candidates=(), mentions=(), needs_clarification=True, generic=generic,
+                               content=content)
         if not reading.washable:
             return res
         best = res.candidates[0].official_category if res.candidates else None
@@ -129,9 +136,13 @@ class Resolver:
             if not any(h.is_item for h in hits):
                 res = self._decide(ctx, norm, state, hits)
                 return res if res.candidates else replace(res, unknown=next(iter(heads.values())))
-        dependent = {id(h) for h in hits if ctx.is_dependent(h)}
+        held = {id(h) for h in hits if held_by_generic(ctx, h)} | source_of_material(ctx, hits)
+        dependent = held | {id(h) for h in hits if ctx.is_dependent(h)}
         hits = containers(self.index, ctx, hits, dependent)
         hits = phrase_heads(self.index, ctx, hits, dependent)
+        # "세탁기 새로 사고 나온 포장 스티로폼": the washing machine is the story, the foam the question
+        dependent |= story_context(ctx, [h for h in hits if id(h) not in dependent],
+                                   lambda h: (h.is_item and not ctx.is_modifier(h)) or is_thing(ctx, h))
         items = [h for h in hits if h.is_item and not ctx.is_modifier(h)]
         cat_hits = [h for h in hits if not h.is_item and not ctx.is_guess(h) and id(h) not in dependent]
         guess = {id(h) for h in items if ctx.is_guess(h)}
@@ -143,8 +154,11 @@ class Resolver:
             items = free
         elif not free and any(is_thing(ctx, h) for h in cat_hits):
             items = []  # "두부 담았던 플라스틱 통", "세정제 투명 통 페트병 맞나요?": the thing word names it
-        else:
-            items = unguessed or items[-1:]
+        elif all(id(h) in held for h in items):
+            items = []  # "고추장 통", "우산에서 … 쇠 살대": a container word or a material names the thing
+        else:  # a guess at the part beats the whole it came from or the food it held
+            items = ([h for h in unguessed if id(h) not in held] or [h for h in items if id(h) not in held]
+                     or unguessed or items[-1:])
         mentions = [self._mention(ctx, h, cat_hits) for h in self._heads(ctx, items)]
         if mentions:
             ambiguous = any(m.ambiguous for m in mentions)

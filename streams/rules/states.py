@@ -44,7 +44,7 @@ _BATTERY = _WORD_START + _alt("배터리|밧데리|밧테리|건전지|충전지
 _STAIN = _alt("기름기|기름|식용유|오일|페인트|잉크|본드|진흙|흙|녹")
 _OIL = _alt("기름기|기름|식용유|오일")  # rinses off a hard surface, soaks into paper
 # "기름 잔뜩 밴": an adverb of degree may stand between the stain and its verb.
-_DEGREE = r"(?:\s*(?:잔뜩|많이|엄청|너무|흠뻑|듬뿍|좀|조금|약간|살짝|꽤|다|완전)\s*)?"
+_DEGREE = r"(?:\s*(?:잔뜩|많이|엄청|너무|흠뻑|듬뿍|좀|조금|약간|살짝|꽤|다|완전|쫙|쭉|푹)\s*)?"
 _FOOD = _WORD_START + _alt(
     "내용물|음식물|음식|음료수|음료|국물|양념|소스|찌꺼기|잔여물|잔여|액체|세제|샴푸|린스|식용유|기름|우유"
     "|커피|술|간장|마요네즈|케첩|케찹|잼|꿀|크림|화장품|로션|치약|가루|밥풀|밥알|건더기|김치|반찬|과자"
@@ -102,8 +102,12 @@ _RULES: tuple[_Rule, ...] = (
     # contamination (before residue: "기름 묻은" is contamination, "음식물 묻은" is residue)
     _r(_alt("오염 안 된|오염되지 않|오염 없는|안 더러운|더럽지 않|깨끗한|깨끗해|깨끗함"),
        contaminated=False, residue="absent"),
+    # "기름 하나도 안 묻은": the stain named, then denied
+    _r(_WORD_START + _alt("기름기|기름|식용유|오일|음식물|음식|국물|양념|소스|찌꺼기|내용물|커피|김치|얼룩") + _P
+       + r"(?:\s*(?:하나도|전혀|조금도|별로|거의))?\s*" + _alt("안 묻은|안 묻었|안 묻어|묻지 않|안 밴|없는|없어"),
+       contaminated=False, residue="absent"),
     _r(_OIL + _P + _DEGREE + _alt("묻은|묻어|묻었"), contaminated=True, washable=True),
-    _r(_STAIN + _P + _DEGREE + _alt("묻은|묻어|묻었|범벅|투성이|절은|절어|찌든|밴|배인|배어"),
+    _r(_STAIN + _P + _DEGREE + _alt("묻은|묻어|묻었|범벅|투성이|절은|절어|찌든|밴|배인|배어|뱄|배었|스며"),
        contaminated=True),
     _r(_FOOD + _P + _alt("자국 있|자국이|자국 남|자국 난|얼룩 있|얼룩이|얼룩진"), contaminated=True),
     _r(_FOOD + _P + _alt("밴|배인|배어|배었|스며든|스며|물든|물들|절은|절어|쩐|찌든|얼룩|착색|눌어붙은"
@@ -111,7 +115,9 @@ _RULES: tuple[_Rule, ...] = (
     _r(_alt("오염된|오염되어|오염돼|오염됐|오염이 심|오염 심|더러운|더러워|더럽|지저분|찌든|찌들|곰팡이|곰팡"
             "|얼룩진|얼룩이|기름기|기름진|기름때|기름 범벅|안 지워|안 닦|안 씻겨|안 씻기|씻어도 안|씻어도 남"
             "|헹궈도 안|헹궈도 남|닦아도 안|닦아도 남|착색|빨갛게|색이 밴|냄새가 밴|벌레|안 빠지|빠지지 않"
-            ), contaminated=True),
+            "|안 비워지|안 비워져|비워지지 않|비워지지가 않|안 긁어지|긁어도 안"), contaminated=True),
+    # "코팅 안 된 종이": the words describe the paper, they do not name coated paper
+    _r(_alt("코팅 안 된|코팅 안된|코팅 안 됐|코팅이 안 된|코팅되지 않|코팅 안 되어|코팅 없는|비코팅|무코팅"), coated=False),
     # cleaning and residue
     _r(_alt("안 씻은|안 씻고|안 씻었|안 씻어|씻지 않|씻진 않|안 헹군|안 헹구고|안 헹궜|안 헹궈|헹구지 않"
             "|덜 씻은|덜 씻었|덜 헹군|덜 헹궜|세척 안|세척하지 않|세척은 안"), cleaned=False),
@@ -144,7 +150,7 @@ _RULES: tuple[_Rule, ...] = (
     _r(_alt("안 깨진|안 깨졌|안 깨져|안 깨지|깨지지 않|깨지진 않|깨지지는 않|안 부서진|안 부서졌|부서지지 않"
             "|멀쩡한|멀쩡해|멀쩡하|온전한|금 안 간|금도 안 간|파손 안|파손되지 않|안 망가진|안 망가졌|고장 안 난"
             "|고장 안 났|안 찢어진|안 찢어졌"), broken=False),
-    _r(_alt("깨진|깨졌|깨져|깨뜨린|깨뜨렸|깨트린|깨트렸|깨짐|부서진|부서졌|부서져|부숴진|부순|박살|금 간"
+    _r(_alt("깨진|깨졌|깨져|깨뜨린|깨뜨렸|깨트린|깨트렸|깨짐|깨트림|깨뜨림|부서진|부서졌|부서져|부숴진|부순|박살|금 간"
             "|금 갔|금가|파손|망가진|망가졌|망가져|고장 난|고장 났|찢어진|찢어졌|찢어져|해진|헤진|구멍 난"
             "|구멍나|조각난|조각|떨어진|떨어져|닳은|닳아|너덜|늘어난|보풀"
             # A swollen or leaking battery is a damaged one: the warning for it is the point.

@@ -7,8 +7,8 @@ All entries are compared after :func:`streams.rules.text.compact`.
 
 from __future__ import annotations
 
-__all__ = ["CATEGORY_WORDS", "CONJUNCTIONS", "GENERIC_CONTAINERS", "HEAD_WORDS", "MATERIAL_WORDS", "PART_HEADS",
-           "STOPWORDS"]
+__all__ = ["BRITTLE", "CATEGORY_WORDS", "CONJUNCTIONS", "GENERIC_CONTAINERS", "HEAD_WORDS", "MATERIAL_WORDS",
+           "PART_HEADS", "SPELLINGS", "STOPWORDS"]
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -81,7 +81,7 @@ STOPWORDS: frozenset[str] = frozenset(_words(
     "동네 무엇 문의 물건 방법 배출 봉투 분리 사진 수거 아래 안에 어디 예요 오늘 요령 요일 용기 우리 이거 "
     "이건 이것 이런 인데 재질 저거 저건 저것 저런 전부 정도 제품 종류 주택 질문 처리 함께 혹시 같은데 "
     "되나요 박스안 버려도 버려요 버리기 수거일 수거함 쓰레기 아파트 어디에 어떻게 이것들 이런거 이에요 "
-    "재활용 궁금해요 배출방법 버리는법 분리배출 분리수거 종량제에 처리방법 버리는방법 안녕하세요"
+    "재활용 궁금해요 배출방법 버리는법 분리배출 분리수거 종량제에 처리방법 버리는방법 안녕하세요 요거 요고 요건 요것 물기"
 ))
 
 #: Parts and accessories: after a device's or product's name they are the thing being thrown away, not the
@@ -107,4 +107,31 @@ GENERIC_CONTAINERS: dict[str, tuple[str, ...]] = {
     "접시": ("도자기 접시", "플라스틱 접시", "종이 접시", "스티로폼 접시"),
     "상자": ("종이 상자", "스티로폼 상자", "플라스틱 상자"),
     "박스": ("종이 상자", "스티로폼 상자", "플라스틱 상자"),
+}
+
+#: The kinds of a generic container that break ("깨진 접시" is a plate that can shatter: ceramic or glass).
+BRITTLE: tuple[str, ...] = ("유리", "도자기", "사기")
+
+#: Everyday spellings of loanwords and brand-like words, against the spelling our names use. Fuzzy
+#: matching cannot reach them when a syllable is missing or added ("알미늄캔" for 알루미늄 캔), so the index
+#: adds each name again with the spelling people type. Only whole, unambiguous word forms belong here.
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "알루미늄": ("알미늄", "알류미늄", "알루미니움"),
+    "페트": ("패트", "펫트"),
+    "라벨": ("라밸", "래벨", "레이블"),
+    "플라스틱": ("프라스틱", "플래스틱", "플라스틲", "플"),  # "플컵", "플통"
+    "스티로폼": ("스치로폼", "스트로폼", "스티로폴", "스티로품", "스티로포움"),
+    "배터리": ("밧데리", "바테리", "배러리"),
+    "프라이팬": ("후라이팬", "후라이판", "프라이판"),
+    "전자레인지": ("전자렌지", "전자렌인지"),
+    "테이프": ("테잎", "테입"),
+    "비닐": ("비니루",),
+    "스프레이": ("스프래이", "스프레이통"),
+    "아이스팩": ("아이스펙",),
+    "가스": ("까스",),
+    "매트리스": ("매트레스", "메트리스"),
+    "텀블러": ("텀블라",),
+    "티슈": ("티쓔",),
+    "컵라면": ("컾라면",),
+    "봉지": ("봉다리",),
 }

@@ -64,7 +64,7 @@ async def test_unknown_id_is_resolved_by_name(catalog: RulesCatalog) -> None:
 
 
 async def test_typo_in_name_is_fuzzy(catalog: RulesCatalog) -> None:
-    item = DetectedItem(name="패트병", official_category="무색페트병")
+    item = DetectedItem(name="페트볍", official_category="무색페트병")
     (g,) = (await lookup(make_query("이거요", [item]), catalog=catalog)).guidance
     assert g.item_id == "water_pet_bottle" and g.match == "fuzzy"
 

@@ -33,7 +33,7 @@ def test_names_with_particles_and_spacing(catalog: RulesCatalog, text: str, item
 
 
 @pytest.mark.parametrize(("text", "item_id"), [
-    ("패트병 버리는 법", "water_pet_bottle"),
+    ("페트볍 버리는 법", "water_pet_bottle"),
     ("건전치 버리는곳", "alkaline_battery"),
     ("요쿠르트병 버리기", "yakult_bottle"),
 ])
