@@ -81,7 +81,8 @@ STOPWORDS: frozenset[str] = frozenset(_words(
     "동네 무엇 문의 물건 방법 배출 봉투 분리 사진 수거 아래 안에 어디 예요 오늘 요령 요일 용기 우리 이거 "
     "이건 이것 이런 인데 재질 저거 저건 저것 저런 전부 정도 제품 종류 주택 질문 처리 함께 혹시 같은데 "
     "되나요 박스안 버려도 버려요 버리기 수거일 수거함 쓰레기 아파트 어디에 어떻게 이것들 이런거 이에요 "
-    "재활용 궁금해요 배출방법 버리는법 분리배출 분리수거 종량제에 처리방법 버리는방법 안녕하세요 요거 요고 요건 요것 물기"
+    "재활용 궁금해요 배출방법 버리는법 분리배출 분리수거 종량제에 처리방법 버리는방법 안녕하세요 요거 요고 요건 요것 "
+    "물기"
 ))
 
 #: Parts and accessories: after a device's or product's name they are the thing being thrown away, not the
