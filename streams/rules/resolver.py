@@ -111,8 +111,9 @@ class Resolver:
         hits = back_references(self.index, ctx, hits)
         res = self._decide(ctx, norm, reading.state, hits)
         if _generic_only(res):
-            generic = next((t.form for t in ctx.tokens if t.tag.startswith("NN") and t.form in GENERIC_CONTAINERS),
-                           None)
+            held = next((w for h in hits if (w := held_by_generic(ctx, h))), None)  # "고추장 통": that 통
+            generic = held or next((t.form for t in ctx.tokens if t.tag.startswith("NN")
+                                    and t.form in GENERIC_CONTAINERS), None)
             if generic is not None and reading.state.contaminated is True:
                 # Whatever it is made of, dirt that does not wash off sends it to the 종량제 bag.
                 cand = Candidate(None, _GENERAL, _GENERAL, SCORE["category"], "category")
