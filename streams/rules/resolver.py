@@ -75,9 +75,10 @@ def _kiwi() -> Any:
                 from kiwipiepy import Kiwi  # type: ignore[import-untyped]
 
                 # The multi-word dictionary (WikiData proper nouns such as "그랜드 피아노") is ~60 % of
-                # the load time (~1.2 s) and ~190 MB; names are matched on the text itself, and not one
-                # labelled, held-out or catalogue text resolves differently without it.
-                _KIWI = Kiwi(load_multi_dict=False)
+                # the load time (~1.2 s) and ~190 MB, the default dictionary (Wikipedia proper nouns)
+                # another 0.2-0.3 s and 65 MB; names are matched on the text itself, and not one of the
+                # 2,009 labelled, tuning and held-out questions resolves differently without them.
+                _KIWI = Kiwi(load_multi_dict=False, load_default_dict=False)
     return _KIWI
 
 
