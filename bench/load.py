@@ -7,8 +7,9 @@ queries at ``--rate`` per second for ``--duration`` seconds (distinct photos, di
 cache hits), then runs the same queries through the four stage handlers as plain async calls in this
 process (``direct``: no Kafka, no HTTP). Printed per run and kind: answers/s, e2e p50/p95/p99,
 overhead (e2e minus the time the fake spent on that query's calls), statuses, degraded count; CPU
-seconds over the run and peak RSS per process (children, e.g. the image pool, apart); and the
-overhead ratio deployed/direct.
+seconds over the run and peak RSS per process (children, e.g. the image pool, apart); event-loop lag
+p99 and max per process and the backlog (consumer lag, in flight) every ~10 s, from the processes' own
+``/metrics`` (bench/promwatch.py); and the overhead ratio deployed/direct.
 
     python bench/load.py --mix photo --rate 20 --duration 30 --latency 0      # pure overhead
     python bench/load.py --mix both --rate 30 --duration 40                    # seed latencies (3-5 s / 1-2 s)
@@ -39,6 +40,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.loadkit import MARK, ROOT, Outcome, ProcWatch, Query, RunResult, direct_run, open_loop, plan, summarise  # noqa: E402
+from bench.promwatch import PromWatch  # noqa: E402
 from streams.broker import EmbeddedBroker, free_port  # noqa: E402
 from streams.settings import STAGES  # noqa: E402
 
@@ -96,29 +98,32 @@ def _fake(args: argparse.Namespace, tmp: Path) -> Iterator[tuple[str, subprocess
 
 @contextlib.asynccontextmanager
 async def _deployment(args: argparse.Namespace, env: dict[str, str],
-                      tmp: Path) -> AsyncIterator[tuple[str, dict[str, int]]]:
-    """Start the deployment; yield the gateway URL and the processes to watch."""
+                      tmp: Path) -> AsyncIterator[tuple[str, dict[str, int], dict[str, str]]]:
+    """Start the deployment; yield the gateway URL, the processes to watch and their /metrics URLs."""
     procs: list[subprocess.Popen[bytes]] = []
     port = free_port()
     try:
         if args.shape == "serve":
             procs.append(_spawn(["serve", "--port", str(port)], env, tmp / "serve.log"))
             await _ready(f"http://127.0.0.1:{port}/readyz", procs)
-            yield f"http://127.0.0.1:{port}", {"serve": procs[0].pid}
+            yield f"http://127.0.0.1:{port}", {"serve": procs[0].pid}, {"serve": f"http://127.0.0.1:{port}/metrics"}
             return
         with EmbeddedBroker() as broker:
             env = {**env, "KAFKA_BOOTSTRAP": broker.bootstrap, "BUNRI_WORKER__WEB_HOST": "127.0.0.1"}
             watched = {"broker": broker._proc.pid}  # type: ignore[union-attr]  # noqa: SLF001
+            metrics = {}
             for stage in STAGES:
                 web = free_port()
                 procs.append(_spawn(["worker", "--stage", stage, "--web-port", str(web)], env, tmp / f"{stage}.log"))
                 watched[stage] = procs[-1].pid
+                metrics[stage] = f"http://127.0.0.1:{web}/metrics"
                 await _ready(f"http://127.0.0.1:{web}/readyz", procs)  # one at a time: topics created once
             procs.append(_spawn(["gateway", "--port", str(port)], env, tmp / "gateway.log"))
             watched["gateway"] = procs[-1].pid
+            metrics["gateway"] = f"http://127.0.0.1:{port}/metrics"
             await _ready(f"http://127.0.0.1:{port}/readyz", procs)
             try:
-                yield f"http://127.0.0.1:{port}", watched
+                yield f"http://127.0.0.1:{port}", watched, metrics
             finally:
                 _stop(procs)
     finally:
@@ -142,17 +147,20 @@ async def _http_one(client: httpx.AsyncClient, q: Query) -> Outcome:
 
 
 async def _http_run(url: str, fake_url: str | None, queries: list[Query], rate: float,
-                    watched: dict[str, int]) -> RunResult:
+                    watched: dict[str, int], metrics: dict[str, str]) -> RunResult:
     result = RunResult()
     limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=url, timeout=90, limits=limits) as client:
         for q in plan(2, 2, "both", seed=99):  # warm every path once
             q.question = q.question.replace("bq", "wq")
             await _http_one(client, q)
-        watch = ProcWatch(watched)
+        watch, prom = ProcWatch(watched), PromWatch(metrics)
         watch.start()
+        await prom.start()  # loop lag and backlog from the processes' own /metrics
         result.outcomes = await open_loop(queries, rate, lambda q: _http_one(client, q))
         watch.stop(result)
+        await prom.stop()
+        result.prom = prom
         if fake_url:
             result.model_s = (await client.get(f"{fake_url}/_trace")).json()
     return result
@@ -181,7 +189,8 @@ async def main(args: argparse.Namespace) -> None:
         tmp = Path(name)
         figures = {}
         if args.target:
-            run = await _http_run(args.target, args.fake_url, queries, args.rate, {})
+            run = await _http_run(args.target, args.fake_url, queries, args.rate, {},
+                                  {"target": f"{args.target}/metrics"})
             figures["deployed"] = summarise(f"deployed at {args.target}", run, kinds)
             return
         with _fake(args, tmp) as (fake_url, fake_proc):
@@ -190,12 +199,12 @@ async def main(args: argparse.Namespace) -> None:
                    "BUNRI_DATA_DIR": str(tmp / "data"), "BUNRI_LOG_LEVEL": "WARNING", **NO_CLIENT_LIMITS,
                    **dict(args.env)}
             if args.idle:
-                async with _deployment(args, env, tmp) as (url, watched):
+                async with _deployment(args, env, tmp) as (url, watched, _):
                     await _idle(watched, args.idle)
                 return
             if not args.no_deployed:
-                async with _deployment(args, env, tmp) as (url, watched):
-                    run = await _http_run(url, fake_url, queries, args.rate, watched)
+                async with _deployment(args, env, tmp) as (url, watched, metrics):
+                    run = await _http_run(url, fake_url, queries, args.rate, watched, metrics)
                 figures["deployed"] = summarise(f"deployed ({args.shape})", run, kinds)
             if not args.no_direct:
                 async with httpx.AsyncClient() as client:

@@ -87,6 +87,7 @@ class RunResult:
     model_s: dict[str, float] = field(default_factory=dict)
     cpu_s: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    prom: Any = None  # bench.promwatch.PromWatch of a deployed run: loop lag and backlog
 
 
 async def open_loop(queries: list[Query], rate: float, one: Callable[[Query], Awaitable[Outcome]]) -> list[Outcome]:
@@ -231,6 +232,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+#: The whole-run rate counts the first seconds, when no answer can exist yet (the seed's latencies are up to
+#: 7 s), and the drain after the last send; the steady rate counts answers finished in between.
+STEADY_FROM_S = 10.0
+
+
+def steady_rate(rows: list[Outcome]) -> float | None:
+    """Answers per second finished between ``STEADY_FROM_S`` after the first send and the last send."""
+    start = min(o.sent_at for o in rows) + STEADY_FROM_S
+    end = max(o.sent_at for o in rows)
+    if end - start < 10.0:
+        return None
+    return sum(1 for o in rows if o.answered and start <= o.done_at <= end) / (end - start)
+
+
 def summarise(name: str, run: RunResult, kinds: list[str]) -> dict[str, Any]:
     """Print one run's figures; return the overhead p50 per kind (ms)."""
     out: dict[str, Any] = {}
@@ -246,6 +261,9 @@ def summarise(name: str, run: RunResult, kinds: list[str]) -> dict[str, Any]:
         out[kind] = pct(over, 0.5)
         print(f"  {kind}: {len(rows)} sent, {len(ok)} answered, {len(ok) / span:.1f} answers/s; "  # noqa: T201
               f"degraded {sum(o.degraded for o in ok)}; statuses {dict(Counter(o.status for o in rows))}")
+        if (steady := steady_rate(rows)) is not None:
+            print(f"    steady: {steady:.1f} answers/s (answers finished from {STEADY_FROM_S:.0f} s until "  # noqa: T201
+                  "the last query was sent; the start's model-time ramp and the end's drain left out)")
         print(f"    e2e      p50 {pct(e2e, .5):7.1f}  p95 {pct(e2e, .95):7.1f}  p99 {pct(e2e, .99):7.1f} ms")  # noqa: T201
         model = statistics.fmean(run.model_s.get(mark(o.n), 0.0) for o in ok) * 1000 if ok else 0.0
         print(f"    overhead p50 {pct(over, .5):7.1f}  p95 {pct(over, .95):7.1f}  p99 {pct(over, .99):7.1f} ms "  # noqa: T201
@@ -254,4 +272,6 @@ def summarise(name: str, run: RunResult, kinds: list[str]) -> dict[str, Any]:
     print(f"  CPU {total_cpu:.2f} s in all = {total_cpu / max(1, len(run.outcomes)) * 1000:.1f} ms per query")  # noqa: T201
     for proc in sorted(run.cpu_s):
         print(f"    {proc:<22} CPU {run.cpu_s[proc]:7.2f} s   peak RSS {run.peak_rss_mb.get(proc, 0):7.0f} MB")  # noqa: T201
+    if run.prom is not None:
+        run.prom.report()
     return out

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -25,9 +25,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from gateway.rebuild import rewind
+from gateway.results import ResultStore
 from streams import contracts as c
 from streams.errors import BrokerUnavailable
-from streams.kafka_clients import client_options
+from streams.kafka_clients import IdleFetchWait, client_options
 from streams.settings import Settings
 from streams.topics import topic_name
 
@@ -36,6 +37,8 @@ __all__ = ["KafkaRequestBus", "RequestBus", "ResultStore"]
 logger = logging.getLogger(__name__)
 
 Reply = c.Answer | c.Failure
+#: (topic key from streams.topics.BASE_NAMES, Kafka key, value): a record produced with a request.
+Record = tuple[str, bytes, bytes]
 
 
 class RequestBus(Protocol):
@@ -44,7 +47,7 @@ class RequestBus(Protocol):
     @property
     def ready(self) -> bool: ...
 
-    async def submit(self, request: c.QueryRequest) -> None: ...
+    async def submit(self, request: c.QueryRequest, before: Sequence[Record] = ()) -> None: ...
 
     async def publish(self, topic: str, key: bytes, value: bytes) -> None: ...
 
@@ -53,39 +56,6 @@ class RequestBus(Protocol):
     def result(self, query_id: UUID) -> Reply | None: ...
 
     def known(self, query_id: UUID) -> bool: ...
-
-
-class ResultStore:
-    """Recent replies, bounded in size and age (for GET and late or duplicate replies)."""
-
-    def __init__(self, max_entries: int = 10_000, ttl_s: float = 3600.0) -> None:
-        self._items: OrderedDict[UUID, tuple[float, Reply]] = OrderedDict()
-        self._max = max_entries
-        self._ttl = ttl_s
-
-    def put(self, reply: Reply) -> bool:
-        """Store a reply; False when one was already stored (a duplicate)."""
-        self._expire()
-        if reply.query_id in self._items:
-            return False
-        self._items[reply.query_id] = (time.monotonic() + self._ttl, reply)
-        while len(self._items) > self._max:
-            self._items.popitem(last=False)
-        return True
-
-    def get(self, query_id: UUID) -> Reply | None:
-        entry = self._items.get(query_id)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        while self._items:
-            first = next(iter(self._items.values()))
-            if first[0] >= now:
-                break
-            self._items.popitem(last=False)
 
 
 class KafkaRequestBus:
@@ -135,6 +105,8 @@ class KafkaRequestBus:
             async with asyncio.timeout(timeout):
                 await self._producer.start()
                 await self._consumer.start()
+                # short fetch waits while replies flow, long ones while idle (the broker's idle CPU)
+                IdleFetchWait(kafka.fetch_max_wait_ms, kafka.fetch_idle_wait_ms).install(self._consumer)
                 await self._position()
         except (KafkaError, OSError, TimeoutError) as exc:
             await self.stop()
@@ -175,18 +147,26 @@ class KafkaRequestBus:
             if not fut.done():
                 fut.cancel()
 
-    async def submit(self, request: c.QueryRequest) -> None:
-        """Register the waiter, then produce; BrokerUnavailable fast when Kafka is gone."""
+    async def submit(self, request: c.QueryRequest, before: Sequence[Record] = ()) -> None:
+        """Register the waiter, then produce ``before`` (the ``accepted`` event) and the request.
+
+        One produce round trip for all: each record is queued in order and the producer's sender puts
+        every batch ready for the broker in one request; both are acknowledged before this returns.
+        BrokerUnavailable fast when Kafka is gone.
+        """
         if self._producer is None or not self.ready:
             raise BrokerUnavailable("the pipeline is not connected to Kafka")
         qid = request.envelope.query_id
         self._waiters.setdefault(qid, asyncio.get_running_loop().create_future())
         self._remember(qid)
+        kafka = self._settings.kafka
         try:
             async with asyncio.timeout(self._send_timeout):
-                await self._producer.send_and_wait(
-                    self._request_topic, request.model_dump_json().encode(), key=str(qid).encode()
-                )
+                acks = [await self._producer.send(topic_name(kafka, topic), value, key=key)
+                        for topic, key, value in before]
+                acks.append(await self._producer.send(self._request_topic, request.model_dump_json().encode(),
+                                                      key=str(qid).encode()))
+                await asyncio.gather(*acks)
         except (KafkaError, OSError, TimeoutError) as exc:
             self._waiters.pop(qid, None)
             self._accepted.pop(qid, None)
@@ -218,7 +198,7 @@ class KafkaRequestBus:
         return self._results.get(query_id)
 
     def known(self, query_id: UUID) -> bool:
-        return query_id in self._accepted or self._results.get(query_id) is not None
+        return query_id in self._accepted or query_id in self._results
 
     def _remember(self, qid: UUID) -> None:
         self._accepted[qid] = time.monotonic()
@@ -255,7 +235,7 @@ class KafkaRequestBus:
         except ValueError:
             logger.error("reply topic carried an undecodable value; dropped")
             return
-        if not self._results.put(reply):
+        if not self._results.put(reply, value):
             self.duplicates += 1  # at-least-once upstream: a redelivered stage may reply twice
             return
         fut = self._waiters.pop(reply.query_id, None)

@@ -18,12 +18,12 @@ from fastapi import Depends, FastAPI
 
 from gateway import metrics, web
 from gateway.auth import KeyRing, OwnerIndex, authenticate
-from gateway.auth.state import security_state, tee
+from gateway.auth.state import security_state
 from gateway.bus import KafkaRequestBus, RequestBus
 from gateway.capacity import CapacityGate, check_capacity
 from gateway.deadlines import DeadlineKeeper
 from gateway.errors import install_error_handlers
-from gateway.events import EventLog
+from gateway.events import EventLog, event_reader
 from gateway.events.routes import router as events_router
 from gateway.feedback import FeedbackLedger
 from gateway.feedback.routes import router as feedback_router
@@ -33,6 +33,7 @@ from gateway.limits import Admission, admit
 from gateway.routes import router
 from streams.errors import BrokerUnavailable
 from streams.health import BrokerProbe, TopicGuard
+from streams.observability.looplag import start_loop_monitor
 from streams.settings import Settings
 from streams.store import make_store
 from streams.topics import topic_name
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, bus: RequestBus | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[State]:
         own_bus = bus is None
+        start_loop_monitor()  # bunri_event_loop_lag_* on /metrics (streams/observability/looplag.py)
         state: State = {"settings": settings, "bus": bus, "store": store or make_store(settings),
                         "idempotency": IdempotencyLedger(settings.idempotency_ttl_s), "claims": None,
                         "events": EventLog() if events is None else events,
@@ -104,8 +106,8 @@ def create_app(settings: Settings | None = None, *, bus: RequestBus | None = Non
         if own_bus:
             # One reader follows q.reply, q.events (progress, SSE) and q.feedback (one per query).
             claims = state["claims"] = ClaimBook(settings.idempotency_ttl_s)  # gateway/idempotency/shared.py
-            events_tail = tee(state["events"].add_raw, state["owners"].add_raw,  # owners: accepted events
-                              claims.add_raw)  # claims: the first accepted event of each keyed query
+            events_tail = event_reader(state["events"].add, state["owners"].add_event,  # owners: accepted events
+                                       claims.add_event)  # claims: the first accepted event of each keyed query
             kafka_bus = KafkaRequestBus(settings, tails={"events": events_tail,
                                                          "feedback": state["feedback"].add_raw},
                                         on_reply=state["events"].add_reply,

@@ -8,13 +8,13 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from gateway.auth.context import current_key_id
 from gateway.deadlines import DeadlineKeeper
 from gateway.deps import BusDep, DeadlinesDep, EventsDep, IdempotencyDep, SettingsDep, StoreDep
 from gateway.errors import FAILURE_STATUS, ApiError, failure_response
-from gateway.events.publish import announce_accepted
+from gateway.events.publish import accepted_record
 from gateway.idempotency import Claim, ClaimBook, SharedClaim, await_first, claim, fingerprint, scoped_key
 from gateway.inputs import QueryInput, read_query_input
 from gateway.limits import admitted_query_id
@@ -70,13 +70,14 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _reply_response(reply: c.Answer | c.Failure, accepted_at: float | None = None) -> JSONResponse:
+def _reply_response(reply: c.Answer | c.Failure, accepted_at: float | None = None) -> Response:
     if isinstance(reply, c.Failure):
         return failure_response(reply)
     if accepted_at is not None:
         total = round((time.perf_counter() - accepted_at) * 1000, 2)
         reply = reply.model_copy(update={"timings_ms": {**reply.timings_ms, "total": total}})
-    return JSONResponse(reply.model_dump(mode="json"))
+    # pydantic's own encoder, not model_dump + json.dumps: the result object is 10-40 KB (its rules)
+    return Response(reply.model_dump_json(), media_type="application/json")
 
 
 def _pending(query_id: UUID) -> JSONResponse:
@@ -165,9 +166,9 @@ async def _submit(bus: Any, events: Any, settings: Settings, store: Any, query_i
         )
         if deadlines is not None:
             deadlines.note(query_id, request_msg.envelope.deadline)
-        if not announced:  # a keyed query's claim already was its accepted event (gateway/idempotency/shared.py)
-            await announce_accepted(bus, events, request_msg)  # the first progress event (SSE)
-        await bus.submit(request_msg)
+        # the first progress event (SSE), produced with the request; a keyed query's claim already was its
+        # accepted event (gateway/idempotency/shared.py)
+        await bus.submit(request_msg, [] if announced else [accepted_record(events, request_msg)])
     except PermanentError as exc:
         raise ApiError(FAILURE_STATUS.get(exc.reason, 422), exc.reason, exc.message) from exc
     except BrokerUnavailable as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,10 +21,12 @@ from faust.tables.manager import TableManager
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from streams.acker import InOrderAcker
 from streams.binding import MessageMeta, Outgoing, StageBinding
 from streams.health import BrokerProbe, TopicGuard
+from streams.health.member import MemberSlot
 from streams.health.standby import is_standby
-from streams.kafka_clients import faust_credentials
+from streams.kafka_clients import IdleFetchWait, faust_credentials
 from streams.lifeline.drain import Drain
 from streams.observability.stage import observed
 from streams.observability.web import CLOSED_WEB, close_web, pick_port
@@ -44,12 +45,26 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         # Faust hard-codes fetch_max_wait_ms=1500, which adds ~0.3 s per hop on Tansu.
-        consumer._fetch_max_wait_ms = self.app.conf.bunri_fetch_max_wait_ms  # type: ignore[attr-defined]
+        consumer._fetch_max_wait_ms = self.app.conf.bunri_fetch_wait.busy_ms  # type: ignore[attr-defined]
         if self.app.conf.bunri_assign_all is not None:  # type: ignore[attr-defined]
             # Without a join, the first committed-offset fetch races the coordinator lookup and
             # retries after retry_backoff (100 ms, on the first answer); the embedded broker is local.
             consumer._retry_backoff_ms = 10
         return consumer
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        # short fetch waits while records flow, long ones while idle (the broker's idle CPU)
+        self.app.conf.bunri_fetch_wait.install(self._consumer)  # type: ignore[attr-defined]
+        slot = self.app.conf.bunri_member_slot  # type: ignore[attr-defined]
+        if slot is not None and (previous := slot.claim()):
+            # rejoin as the dead predecessor instead of waiting out its session (streams/health/member.py)
+            self._consumer._coordinator.member_id = previous
+
+    async def on_partitions_assigned(self, assigned: set[TP], generation_id: int = 0) -> None:
+        if (slot := self.app.conf.bunri_member_slot) is not None:  # type: ignore[attr-defined]
+            slot.record(self._ensure_consumer()._coordinator.member_id)  # for whoever replaces this worker
+        await super().on_partitions_assigned(assigned, generation_id)
 
     async def subscribe(self, topics: Iterable[str]) -> None:
         partitions: Mapping[str, int] | None = self.app.conf.bunri_assign_all  # type: ignore[attr-defined]
@@ -111,29 +126,10 @@ class BunriApp(faust.App):
     def on_webserver_init(self, web: Any) -> None:
         close_web(web, self.extra_pages)  # only /healthz, /readyz, /metrics (streams/observability/web.py)
 
-
-class InOrderAcker:
-    """Acks a partition's offsets only in arrival order, once each is done."""
-
-    def __init__(self) -> None:
-        self._pending: dict[TP, deque[list[Any]]] = {}
-
-    def track(self, tp: TP, event: Any) -> list[Any]:
-        slot = [event, False]
-        self._pending.setdefault(tp, deque()).append(slot)
-        return slot
-
-    def done(self, tp: TP, slot: list[Any]) -> list[Any]:
-        """Mark a slot done; return the events now safe to ack (a contiguous prefix)."""
-        slot[1] = True
-        queue = self._pending.get(tp, deque())
-        ready = []
-        while queue and queue[0][1]:
-            ready.append(queue.popleft()[0])
-        return ready
-
-    def in_flight(self) -> int:
-        return sum(len(q) for q in self._pending.values())
+    async def on_stop(self) -> None:
+        await super().on_stop()
+        if (slot := getattr(self.conf, "bunri_member_slot", None)) is not None:
+            slot.release()  # the id stays in the slot file for a later worker
 
 
 def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: str,
@@ -149,6 +145,7 @@ def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: 
             directly instead of joining the consumer group. Offsets are still committed to the group.
     """
     kafka = settings.kafka
+    (settings.data_dir / "faust").mkdir(parents=True, exist_ok=True)  # faust makes only the last level
     app = BunriApp(
         f"{kafka.topic_prefix}{app_id}",
         broker=f"kafka://{settings.bootstrap}",
@@ -162,7 +159,7 @@ def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: 
         web_bind=settings.worker.web_host,
         **CLOSED_WEB,  # no /router/, /table/, /graph/, statistics
         broker_commit_interval=kafka.commit_interval_s,
-        broker_session_timeout=kafka.session_timeout_ms / 1000,
+        broker_session_timeout=kafka.session_ms() / 1000,  # resolved per broker kind by the caller
         broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
         broker_rebalance_timeout=kafka.rebalance_timeout_ms / 1000,
         broker_request_timeout=kafka.request_timeout_ms / 1000,
@@ -171,13 +168,17 @@ def create_app(settings: Settings, bindings: Iterable[StageBinding], *, app_id: 
         producer_acks=-1,
         stream_wait_empty=False,
         store="memory://",
+        # faust makes a directory per app even with memory tables; keep it out of the working directory
+        datadir=str(settings.data_dir / "faust" / "{conf.name}"),
         TableManager=_TableManager,
     )
     app.warming = []
     app.drain = Drain()  # SIGTERM: finish the messages in flight before stopping (streams/lifeline/drain.py)
-    app.conf.bunri_fetch_max_wait_ms = kafka.fetch_max_wait_ms  # type: ignore[attr-defined]
+    app.conf.bunri_fetch_wait = IdleFetchWait(kafka.fetch_max_wait_ms, kafka.fetch_idle_wait_ms)  # type: ignore[attr-defined]
     app.conf.bunri_assign_all = (  # type: ignore[attr-defined]
         {spec.name: spec.partitions for spec in topic_specs(kafka)} if assign_all else None)
+    app.conf.bunri_member_slot = (  # type: ignore[attr-defined]
+        None if assign_all else MemberSlot(settings.data_dir / "members", app.conf.id))
     out_topics = {key: topic_name(kafka, key) for key in BASE_NAMES}
     for binding in bindings:
         _register_agent(app, binding, topic_name(kafka, binding.name), out_topics, binding.concurrency)
@@ -246,9 +247,12 @@ async def _send_until_delivered(app: BunriApp, stage: str, outgoing: list[Outgoi
     delay = 0.2
     while True:
         try:
-            for record in outgoing:
-                await app.producer.send_and_wait(out_topics[record.topic], record.key, record.value,
-                                                 partition=None, timestamp=None, headers=None)
+            # One round trip for all of them: send() only queues a record (in this order, progress event
+            # first), and the producer's sender puts every batch ready for the broker in one produce request.
+            # Awaiting each in turn cost a round trip per record (the event, then the output) on every hop.
+            acks = [await app.producer.send(out_topics[record.topic], record.key, record.value,
+                                            partition=None, timestamp=None, headers=None) for record in outgoing]
+            await asyncio.gather(*acks)
             return
         except Exception as exc:  # noqa: BLE001  (any producer failure is retried the same way)
             logger.warning("stage=%s offset=%s could not publish (%r); retrying in %.1fs",

@@ -55,6 +55,9 @@ class Outgoing:
     topic: str  # topic key from streams.topics.BASE_NAMES
     key: bytes | None
     value: bytes
+    #: The contract ``value`` was encoded from, so the glue (progress events, metrics) need not decode
+    #: the bytes again; None for a record built from bytes alone.
+    model: BaseModel | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -156,12 +159,12 @@ class StageBinding:
             update.update(_provenance(env))
         out = out.model_copy(update=update)
         self.stats["ok"] += 1
-        return Outgoing(topic, str(env.query_id).encode(), out.model_dump_json().encode())
+        return Outgoing(topic, str(env.query_id).encode(), out.model_dump_json().encode(), out)
 
     def _failure(self, env: c.Envelope, reason: c.FailureReason, message: str) -> Outgoing:
         failure = c.Failure(query_id=env.query_id, reason=reason, message=message, stage=self.name,
                             **_provenance(env))
-        return Outgoing("reply", str(env.query_id).encode(), failure.model_dump_json().encode())
+        return Outgoing("reply", str(env.query_id).encode(), failure.model_dump_json().encode(), failure)
 
     def _dead_letter(
         self, raw: bytes | None, meta: MessageMeta, reason: c.FailureReason, exc: BaseException,
@@ -179,12 +182,12 @@ class StageBinding:
         logger.error("stage=%s query=%s partition=%s offset=%s dead-lettered (%s): %s",
                      self.name, query_id, meta.partition, meta.offset, reason, message)
         key = str(query_id).encode() if query_id else meta.key
-        records = [Outgoing("dead_letter", key, dead.model_dump_json().encode())]
+        records = [Outgoing("dead_letter", key, dead.model_dump_json().encode(), dead)]
         if query_id is not None:
             stamp = _provenance(env) if env is not None else {"bunri_version": BUNRI_VERSION}
             failure = c.Failure(query_id=query_id, reason=reason, message=message[:1000], stage=self.name,
                                 **stamp)
-            records.append(Outgoing("reply", key, failure.model_dump_json().encode()))
+            records.append(Outgoing("reply", key, failure.model_dump_json().encode(), failure))
         return records
 
 

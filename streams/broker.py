@@ -20,7 +20,9 @@ from functools import partial
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from streams.errors import BrokerUnavailable
 from streams.kafka_clients import client_options
@@ -29,9 +31,14 @@ from streams.settings import KafkaSettings
 from streams.settings_security import KafkaSecurity
 from streams.topics import TopicSpec, topic_specs
 
-__all__ = ["EmbeddedBroker", "ensure_topics", "free_port", "kafka_broker", "wait_for_broker"]
+__all__ = ["EMBEDDED_CLUSTER_ID", "EmbeddedBroker", "cluster_id", "ensure_topics", "free_port", "kafka_broker",
+           "wait_for_broker"]
 
 logger = logging.getLogger(__name__)
+
+#: The cluster id bunri's embedded Tansu reports, so that a worker joining it can tell it apart from
+#: a Kafka cluster (its consumer-group timings differ: streams/settings_kafka.py).
+EMBEDDED_CLUSTER_ID = "bunri-embedded"
 
 
 def free_port() -> int:
@@ -80,7 +87,7 @@ class EmbeddedBroker:
         env = {**os.environ, "RUST_LOG": os.environ.get("BUNRI_TANSU_LOG", "warn")}
         self._proc = subprocess.Popen(  # noqa: S603  (our own pinned binary, fixed arguments)
             [_tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+             "--storage-engine", "memory://tansu/", "--cluster-id", EMBEDDED_CLUSTER_ID],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True,  # Ctrl-C in a terminal reaches us, not the broker directly
             # the kernel kills it if we die without stopping it (SIGKILL): no orphan broker (streams/lifeline)
@@ -158,6 +165,22 @@ async def wait_for_broker(bootstrap: str, timeout: float = 10.0, *, security: Ka
             with contextlib.suppress(Exception):
                 await admin.close()
     raise BrokerUnavailable(f"Kafka at {bootstrap} did not answer within {timeout}s: {last}")
+
+
+async def cluster_id(bootstrap: str, timeout: float = 5.0, *, security: KafkaSecurity | None = None) -> str | None:
+    """The cluster id the broker reports (one metadata request, no topics); None if it has none."""
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout * 1000),
+                            **(client_options(security) if security else {}))
+    try:
+        async with asyncio.timeout(timeout):
+            await client.bootstrap()
+            response = await client.send(client.get_random_node(), MetadataRequest([]))
+    except (KafkaError, OSError, TimeoutError) as exc:
+        raise BrokerUnavailable(f"cannot reach Kafka at {bootstrap}: {exc!r}") from exc
+    finally:
+        with contextlib.suppress(Exception):
+            await client.close()
+    return getattr(response, "cluster_id", None)  # MetadataResponse v2 and later
 
 
 async def ensure_topics(bootstrap: str, kafka: KafkaSettings, timeout: float = 20.0) -> list[TopicSpec]:

@@ -58,6 +58,7 @@ __all__ = [
     "ItemRef",
     "ItemState",
     "MatchKind",
+    "NameReading",
     "Route",
     "ModelUsage",
     "OfficialCategory",
@@ -66,6 +67,7 @@ __all__ = [
     "ProgressEvent",
     "ProgressKind",
     "QueryRequest",
+    "QuestionReading",
     "RegionRef",
     "Reply",
     "RuleContext",
@@ -384,11 +386,32 @@ class PreparedQuery(_StageMessage):
     use_cache: bool = True
 
 
+class NameReading(_Model):
+    """What the text resolver made of an analysed item the catalogue does not list (its name, description,
+    then the question): an item, or a fuzzy guess against the analysis's category, or a category hint."""
+
+    item_id: str | None = None
+    name: str = ""
+    official_category: OfficialCategory | None = None
+    match: MatchKind = "none"
+    disagrees: bool = Field(default=False, description="A fuzzy guess contradicting the analysis's category.")
+
+
+class QuestionReading(_Model):
+    """The gpt5 stage's reading of the question for the rag stage, which then needs no Korean analyser."""
+
+    state: ItemState = Field(default=ItemState(), description="The question's condition words (single item).")
+    items: list[NameReading | None] = Field(
+        default_factory=list, description="Per analysed item, in order; null: looked up by id or category.")
+
+
 class AnalysedQuery(_StageMessage):
     """``q.rag``: the gpt5 stage's analysis."""
 
     image: PreparedImage | None = None
     analysis: VisionAnalysis
+    reading: QuestionReading | None = Field(
+        default=None, description="Absent from older producers: the rag stage then reads the question itself.")
     use_cache: bool = True
 
 

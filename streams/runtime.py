@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 from streams.app import BunriApp, create_app, join_requested, readiness
-from streams.broker import EmbeddedBroker, ensure_topics
+from streams.broker import EMBEDDED_CLUSTER_ID, EmbeddedBroker, cluster_id, ensure_topics
 from streams.errors import BrokerUnavailable
 from streams.phases import Phases
 from streams.settings import Settings
@@ -44,10 +44,27 @@ async def running_stages(
     phases = phases or Phases()
     with phases.span("topics"):
         await ensure_topics(settings.bootstrap, settings.kafka)
+        settings = await _group_timings(settings)
     async with Resources.open(settings, stages, phases=phases) as resources, \
             _started(settings, resources, app_id=app_id, web_port=web_port, ready_timeout=ready_timeout,
                      assign_all=False, phases=phases) as app:
         yield app
+
+
+async def _group_timings(settings: Settings) -> Settings:
+    """Settings with the session timeout for this broker: bunri's embedded Tansu gets a shorter one.
+
+    Tansu holds a join until half the session timeout has passed (2 s at 4 s, 3 s at 6 s: the
+    bulk of a worker's start-up); Kafka refuses less than 6 s by default. Set explicitly, it stands.
+    """
+    kafka = settings.kafka
+    if kafka.session_timeout_ms is not None or settings.bootstrap is None:
+        return settings
+    embedded = await cluster_id(settings.bootstrap, security=kafka) == EMBEDDED_CLUSTER_ID
+    session = kafka.session_ms(embedded=embedded)
+    logger.info("consumer group session timeout %d ms (%s)", session,
+                "bunri's embedded broker" if embedded else "Kafka")
+    return settings.model_copy(update={"kafka": kafka.model_copy(update={"session_timeout_ms": session})})
 
 
 @contextlib.asynccontextmanager
@@ -89,6 +106,7 @@ async def _started(settings: Settings, resources: Resources, *, app_id: str | No
     app.warming = resources.warming  # the same list: /readyz waits for whatever warm_up starts
     try:
         with phases.span("app_start"):
+            resources.warm_pool()  # the fork server imports beside the app's start and the join
             starting = asyncio.ensure_future(app.start())  # done once the partitions are assigned
             if assign_all:  # no group: this is the whole start
                 await asyncio.wait({starting}, timeout=ready_timeout)

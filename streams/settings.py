@@ -14,7 +14,8 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streams.settings_security import AuthSettings, KafkaSecurity, LimitSettings
+from streams.settings_kafka import KafkaSettings, Partitions
+from streams.settings_security import AuthSettings, LimitSettings
 
 __all__ = [
     "CacheSettings",
@@ -50,36 +51,6 @@ def default_cache_dir() -> Path:
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Partitions(_Frozen):
-    """Partition count per topic: a stage scales out to at most this many workers."""
-
-    preprocess: int = Field(default=6, ge=1)
-    gpt5: int = Field(default=10, ge=1)
-    rag: int = Field(default=4, ge=1)
-    gpt4o: int = Field(default=6, ge=1)
-    reply: int = Field(default=6, ge=1)
-    dead_letter: int = Field(default=3, ge=1)
-    events: int = Field(default=6, ge=1)
-    feedback: int = Field(default=3, ge=1)
-
-
-class KafkaSettings(KafkaSecurity):  # + TLS/SASL of every client (streams/settings_security.py)
-    topic_prefix: str = Field(default="", description="Prepended to every topic name, for shared clusters.")
-    partitions: Partitions = Partitions()
-    replication_factor: int = Field(default=1, ge=1)
-    # Faust hard-codes 1500 ms; on Tansu that costs ~0.3 s per hop. 20 ms keeps 4 hops at ~40 ms.
-    fetch_max_wait_ms: int = Field(default=20, ge=1, le=10_000)
-    # Faust's defaults (session 60 s) made failover after kill -9 take ~90 s.
-    session_timeout_ms: int = Field(default=6_000, ge=1_000)
-    heartbeat_interval_ms: int = Field(default=1_000, ge=100)
-    rebalance_timeout_ms: int = Field(default=10_000, ge=1_000)
-    commit_interval_s: float = Field(default=0.5, gt=0)
-    request_timeout_ms: int = Field(default=15_000, ge=1_000)
-    # On for the embedded broker and by default: topics that vanish while running (an empty restart) are
-    # recreated with the configured partitions (streams/health/guard.py). Off: only reported.
-    create_topics: bool = Field(default=True, description="Recreate missing topics at runtime.")
 
 
 class ModelSettings(_Frozen):

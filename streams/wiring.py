@@ -18,10 +18,13 @@ from streams.binding import StageBinding
 from streams.phases import Phases
 from streams.settings import STAGES, Settings
 
-__all__ = ["ANALYSER_STAGES", "Resources", "build_bindings"]
+__all__ = ["ANALYSER_STAGES", "CATALOGUE_STAGES", "Resources", "build_bindings"]
 
-#: The stages that resolve free text, so need the Korean analyser (~1 s and ~300 MB to load).
-ANALYSER_STAGES = frozenset({"gpt5", "rag"})
+#: The stages that resolve free text, so need the Korean analyser (~1 s and ~300 MB to load). The rag
+#: stage gets the gpt5 stage's reading with each message (streams/stages/reading.py) and does not.
+ANALYSER_STAGES = frozenset({"gpt5"})
+#: The stages that use the rules catalogue (~25 MB): preprocess only for its version (answer-cache keys).
+CATALOGUE_STAGES = frozenset({"preprocess", "gpt5", "rag"})
 _WARM_TEXT = "뚜껑 닫힌 생수병은 어떻게 버려요?"
 
 
@@ -40,6 +43,7 @@ class Resources:
     #: Start-up work running beside the app (:meth:`warm_up`): the analyser, the image pool.
     warming: list[asyncio.Future[Any]] = field(default_factory=list, repr=False)
     _warm_started: bool = field(default=False, repr=False)
+    _pool_started: bool = field(default=False, repr=False)
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -51,8 +55,10 @@ class Resources:
         from streams.store import make_store
 
         store = make_store(settings)
-        with phases.span("catalogue") if phases else contextlib.nullcontext():
-            catalog = load_catalog(settings.rules_dir, cache_dir=settings.rules_cache_dir)
+        catalog = None  # a gpt4o worker answers from the rag stage's context alone
+        if CATALOGUE_STAGES & set(stages):
+            with phases.span("catalogue") if phases else contextlib.nullcontext():
+                catalog = load_catalog(settings.rules_dir, cache_dir=settings.rules_cache_dir)
         res = cls(settings=settings, store=store, cache=Cache(store, settings.cache), catalog=catalog,
                   stages=tuple(stages))
         async with contextlib.AsyncExitStack() as stack:
@@ -73,7 +79,7 @@ class Resources:
     def warm_up(self, phases: Phases | None = None, *, pool: bool = True) -> list[asyncio.Future[Any]]:
         """Start, once, what would make the first message slow; return the futures to wait for.
 
-        - the Korean analyser, if a stage here resolves text (gpt5, rag): ~1 s in a thread;
+        - the Korean analyser, if a stage here resolves text (gpt5): ~0.7 s in a thread;
         - the image pool's processes (fork server, imports), unless ``pool=False``.
 
         Call it when the process is about to wait anyway (the broker starting, the group join).
@@ -86,9 +92,16 @@ class Resources:
             job = functools.partial(self.catalog.resolve, _WARM_TEXT)  # loads it and runs it once
             work = phases.timed("analyser", job) if phases else job
             self.warming.append(asyncio.get_running_loop().run_in_executor(None, work))
-        if pool and self.pool is not None:
-            self.warming.append(asyncio.ensure_future(self.pool.warm()))
+        if pool:
+            self.warm_pool()
         return self.warming
+
+    def warm_pool(self) -> None:
+        """Start the image pool's processes, once. Its fork server imports in a process of its own, so
+        unlike the analyser it can start before the group join is sent without delaying it."""
+        if self.pool is not None and not self._pool_started:
+            self._pool_started = True
+            self.warming.append(asyncio.ensure_future(self.pool.warm()))
 
     def model_names(self) -> dict[str, str]:
         if self.settings.offline:
@@ -103,10 +116,15 @@ class Resources:
         """Each model stage's prompt version (``label@hash``), stamped on replies; empty offline."""
         if self.settings.offline:
             return {}
-        from streams.stages.variants import prompt_version
+        from streams.stages.variants import check_variant, prompt_version
 
-        return {stage: prompt_version(stage, getattr(self.settings, stage).prompt_variant, self.catalog)
-                for stage in ("gpt5", "gpt4o")}
+        versions = {}
+        for stage in ("gpt5", "gpt4o"):
+            variant = check_variant(stage, getattr(self.settings, stage).prompt_variant)  # refused in every worker
+            if stage == "gpt5" and self.catalog is None:
+                continue  # its prompt lists the catalogue, which a gpt4o-only worker does not load
+            versions[stage] = prompt_version(stage, variant, self.catalog)
+        return versions
 
 
 def build_bindings(res: Resources, stages: Sequence[str]) -> list[StageBinding]:
@@ -149,7 +167,10 @@ def _rag(res: Resources) -> StageBinding:
     from streams.stages.rag import lookup
 
     regions = make_localiser(res.settings.publicdata, res.store)  # district schedules (docs/regions.md)
-    return StageBinding("rag", c.AnalysedQuery, functools.partial(lookup, catalog=res.catalog, regions=regions))
+    # Text is read here only where the analyser is loaded anyway (a process with the gpt5 stage too).
+    read_text = bool(ANALYSER_STAGES & set(res.stages))
+    return StageBinding("rag", c.AnalysedQuery, functools.partial(lookup, catalog=res.catalog, regions=regions,
+                                                                  read_text=read_text))
 
 
 def _gpt4o(res: Resources) -> StageBinding:

@@ -38,6 +38,10 @@ class OwnerIndex:
             event = c.decode(c.ProgressEvent, value or b"")
         except (ValidationError, ValueError):
             return  # the event log reports undecodable values
+        self.add_event(event)
+
+    def add_event(self, event: c.ProgressEvent) -> None:
+        """A decoded ``q.events`` record (the reader decodes each once for every consumer)."""
         if event.event == "accepted":
             self.add(event.query_id, event.client)
 

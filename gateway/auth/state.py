@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from gateway.events import EventLog
 from gateway.limits import Admission
 from streams.settings import Settings
 
-__all__ = ["keys_path", "security_state", "tee"]
+__all__ = ["keys_path", "security_state"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +34,3 @@ def security_state(settings: Settings, events: EventLog) -> dict[str, Any]:
     horizon = settings.query_timeout_s + settings.query_grace_s + 5
     return {"keys": ring, "owners": OwnerIndex(events), "admission": Admission(settings.limits, horizon_s=horizon)}
 
-
-def tee(*sinks: Callable[[bytes | None], None]) -> Callable[[bytes | None], None]:
-    """One reader callback feeding several consumers of the same topic."""
-
-    def feed(value: bytes | None) -> None:
-        for sink in sinks:
-            sink(value)
-
-    return feed

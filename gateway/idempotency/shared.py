@@ -75,6 +75,10 @@ class ClaimBook:
             event = c.decode(c.ProgressEvent, value or b"")
         except (ValidationError, ValueError):
             return  # the event log reports undecodable values
+        self.add_event(event)
+
+    def add_event(self, event: c.ProgressEvent) -> None:
+        """A decoded q.events record (the reader decodes each once for every consumer)."""
         if event.event == "accepted" and event.claim and event.fingerprint:
             self.observe(event)
 

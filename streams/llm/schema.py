@@ -11,6 +11,7 @@ slip shows up as a valid-but-stricter schema rather than a 400 from the provider
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,14 +19,18 @@ from pydantic import BaseModel
 __all__ = ["strict_json_schema"]
 
 
+@functools.cache
 def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The model's JSON schema, tightened for strict structured outputs.
+
+    Built once per model (a class's schema never changes): generating and tightening it on every
+    model call was ~5 % of the gpt5 worker's CPU. The dict is shared: read it, never mutate it.
 
     Args:
         model: The pydantic model the output must validate against.
 
     Returns:
-        A new schema dict; the model's own cached schema is not mutated.
+        The schema dict; the model's own cached schema is not mutated.
     """
     schema = copy.deepcopy(model.model_json_schema())
     return _tighten(schema, schema)

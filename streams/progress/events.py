@@ -2,8 +2,9 @@
 
 The binding returns the records a stage produces (:class:`streams.binding.Outgoing`); the glue
 (:mod:`streams.observability.stage`) puts one :class:`~streams.contracts.ProgressEvent` in front of each
-record it describes, so every event is on the broker before the message that lets the next stage start:
-a query's events, keyed by its id, therefore arrive on ``q.events`` in the order they happened.
+record it describes; the records go to the broker in that order in one produce request, before the
+input is acknowledged, and the next stage publishes only after reading the message: a query's events,
+keyed by its id, therefore arrive on ``q.events`` in the order they happened (docs/topics.md).
 
 | the stage produced                        | event(s), in order                    |
 |-------------------------------------------|---------------------------------------|
@@ -43,8 +44,8 @@ def decode_records(outgoing: Iterable[Outgoing]) -> list[tuple[Outgoing, BaseMod
     """Each record with its value read back as its topic's contract (None when it is not one of ours)."""
     out: list[tuple[Outgoing, BaseModel | None]] = []
     for record in outgoing:
-        model: BaseModel | None = None
-        if record.topic in _DECODED:
+        model: BaseModel | None = record.model  # the binding's own records carry it: no second decode
+        if model is None and record.topic in _DECODED:
             try:
                 if record.topic == "reply":
                     model = c.parse_reply(record.value)

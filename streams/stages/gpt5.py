@@ -49,6 +49,7 @@ from streams.stages.gpt5_prompt import (
     system_prompt,
     to_analysis,
 )
+from streams.stages.reading import read_question
 from streams.stages.variants import variant_tag, with_variant
 from streams.store import ObjectNotFound
 
@@ -110,6 +111,16 @@ async def analyse(
     Raises:
         PhotoNotAnalysed: the model failed and the question does not name the item.
     """
+    out = await _analyse(msg, vision=vision, catalog=catalog, store=store, cache=cache, settings=settings,
+                         limiter=limiter, prices=prices, reserve_s=reserve_s, clock=clock, latency=latency)
+    # The rag stage's reading of the question and of unlisted names, made here where the Korean
+    # analyser is loaded anyway: the rag worker then never loads it (~300 MB; docs/performance.md).
+    return out.model_copy(update={"reading": read_question(out.analysis, msg.question, catalog)})
+
+
+async def _analyse(msg: PreparedQuery, *, vision: ChatModel | None, catalog: Any, store: Any, cache: Any,
+                   settings: Gpt5Settings, limiter: RateLimiter | None, prices: PriceTable | None,
+                   reserve_s: float, clock: Callable[[], datetime], latency: Any) -> AnalysedQuery:
     if msg.image is None:
         text = offline.analyse_text(msg.question, catalog)
         if vision is None or gpt5_text.settled(text, settings.text_threshold):

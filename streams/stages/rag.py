@@ -6,10 +6,16 @@ A pure async handler (no Kafka, no faust, no settings): the generic binding call
 For each analysed item:
 
 - ``item_id`` in the catalogue → its document (match ``exact``, or the analysis's own alias/fuzzy);
-- otherwise the resolver reads the item's name, then name + description, then (single item) the
-  question → an item (``alias``/``fuzzy``) or only a category (``category``);
+- otherwise what the resolver read from the item's name, then name + description, then (single item)
+  the question → an item (``alias``/``fuzzy``) or only a category (``category``);
 - the state is the analysis's, with fields it left unknown filled from condition words in the question
   (single-item queries only: with several items nobody knows which item "깨진" was about).
+
+The reading of the question and names comes with the message (``msg.reading``, made by the gpt5 stage,
+:mod:`streams.stages.reading`), so this stage only looks documents up and its worker does not load the
+Korean analyser. A message without one (an older gpt5 stage) is read here where the analyser is at hand
+(``read_text``, a process that runs the gpt5 stage too, tests); a rag worker answers it from ids and
+categories instead, degraded.
 
 When the analysis asks for clarification, or found no item, the message passes through with empty
 guidance and the answer stage asks the user.
@@ -23,14 +29,28 @@ from __future__ import annotations
 import logging
 import time
 
-from streams.contracts import AnalysedQuery, DetectedItem, ItemGuidance, ItemState, MatchKind, RuleContext, utcnow
+from streams.contracts import (
+    AnalysedQuery,
+    DetectedItem,
+    ItemGuidance,
+    ItemState,
+    MatchKind,
+    NameReading,
+    QuestionReading,
+    RuleContext,
+    utcnow,
+)
 from streams.regions.localise import Localiser, clarify, where
 from streams.rules import RulesCatalog
 from streams.rules.render import render_context
+from streams.stages.reading import read_question
 
-__all__ = ["lookup", "merge_state"]
+__all__ = ["WARN_UNREAD", "lookup", "merge_state"]
 
 logger = logging.getLogger(__name__)
+
+WARN_UNREAD = ("rag: the message has no reading of the question (an older gpt5 stage); unlisted items were "
+               "answered by category and the question's condition words were not read")
 
 
 def merge_state(primary: ItemState, fallback: ItemState) -> ItemState:
@@ -39,7 +59,7 @@ def merge_state(primary: ItemState, fallback: ItemState) -> ItemState:
     return primary.model_copy(update=extra) if extra else primary
 
 
-def _guide(item: DetectedItem, state: ItemState, question: str | None, catalog: RulesCatalog,
+def _guide(item: DetectedItem, state: ItemState, read: NameReading | None, catalog: RulesCatalog,
            warnings: list[str]) -> ItemGuidance:
     if item.item_id and item.item_id in catalog:
         match: MatchKind = item.match if item.match in ("exact", "alias", "fuzzy") else "exact"
@@ -48,35 +68,29 @@ def _guide(item: DetectedItem, state: ItemState, question: str | None, catalog: 
         # Only a category was named ("음식물 쓰레기 어떻게 버려요?"): its guidance, not an item that happens
         # to be called like the category's document.
         return catalog.apply_category(item.official_category, state)
-    texts = [item.name, f"{item.name} {item.description}".strip()]
-    if question:
-        texts.append(question)
-    hint: str | None = None
-    for text in dict.fromkeys(texts):
-        res = catalog.resolve(text)
-        best = res.best
-        if best is not None and best.item_id and not res.ambiguous:
-            disagrees = item.official_category and best.official_category != item.official_category
-            if disagrees and best.match == "fuzzy":
-                warnings.append(f"rag: '{item.name}' looked like {best.name} ({best.official_category}), "
-                                f"but the analysis said {item.official_category}; answered by category")
-                break
-            return catalog.apply(best.item_id, state, match="fuzzy" if best.match == "fuzzy" else "alias")
-        hint = hint or res.category_hint
-    category = item.official_category or hint
+    read = read or NameReading()
+    if read.disagrees:
+        warnings.append(f"rag: '{item.name}' looked like {read.name} ({read.official_category}), "
+                        f"but the analysis said {item.official_category}; answered by category")
+    elif read.item_id and read.item_id in catalog:  # not listed: a reading from another rules version
+        return catalog.apply(read.item_id, state, match="fuzzy" if read.match == "fuzzy" else "alias")
+    category = item.official_category or (None if read.item_id else read.official_category)
     if category:
         return catalog.apply_category(category, state)
     warnings.append(f"rag: no rule and no category for '{item.name}'")
     return ItemGuidance(item_id=None, name=item.name, official_category=None, match="none")
 
 
-async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog, regions: Localiser | None = None) -> RuleContext:
+async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog, regions: Localiser | None = None,
+                 read_text: bool = True) -> RuleContext:
     """Select the rules for every analysed item and build the answer model's context.
 
     Args:
         msg: The gpt5 stage's output.
         catalog: The loaded rules catalogue (shared, immutable).
         regions: District schedules and where to look them up; default: no official data (the portal line).
+        read_text: Read the question and names here when the message has no ``reading`` (loads the Korean
+            analyser); ``False`` in a rag worker: such a message is answered by id and category (degraded).
 
     Returns:
         The RuleContext for the gpt4o stage, with the envelope and bookkeeping copied forward.
@@ -89,14 +103,21 @@ async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog, regions: Localise
     region, choices = where(msg.region, msg.region_choices, msg.question)
     if choices and analysis.items and not analysis.needs_clarification:  # "중구": which 시·도, before anything
         analysis = analysis.model_copy(update={"needs_clarification": True, "clarification": clarify(choices)})
-    if analysis.items and not analysis.needs_clarification:
-        single = len(analysis.items) == 1
-        asked = catalog.resolve(msg.question).state if single else ItemState()
-        for item in analysis.items:
-            state = merge_state(item.state, asked)
-            guidance.append(_guide(item, state, msg.question if single else None, catalog, warnings))
-            states.append(state)
     degraded = msg.degraded
+    if analysis.items and not analysis.needs_clarification:
+        reading = msg.reading
+        if reading is None and read_text:
+            reading = read_question(analysis, msg.question, catalog)
+        elif reading is None:
+            # Loading the analyser (~300 MB) for an older producer's message would get a rag pod OOM-killed
+            # and the message redelivered to the next pod, forever: answer from ids and categories instead.
+            reading, degraded = QuestionReading(), True
+            warnings.append(WARN_UNREAD)
+        reads = reading.items if len(reading.items) == len(analysis.items) else [None] * len(analysis.items)
+        for item, read in zip(analysis.items, reads, strict=True):
+            state = merge_state(item.state, reading.state)
+            guidance.append(_guide(item, state, read, catalog, warnings))
+            states.append(state)
     if region is not None and guidance:
         local = await (regions or Localiser()).localise(guidance, region, catalog=catalog, question=msg.question,
                                                        deadline=msg.envelope.deadline, now=utcnow())

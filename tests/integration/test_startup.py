@@ -1,4 +1,5 @@
-"""Embedded start-up (issue 18): every partition assigned directly, no consumer-group join, offsets committed."""
+"""Start-up (issue 18): embedded, every partition assigned directly without a group join, offsets committed;
+a worker on a running cluster joins its group with the session timeout of the broker's kind."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from gateway.bus import KafkaRequestBus
 from streams import contracts as c
 from streams.app import readiness
+from streams.broker import EMBEDDED_CLUSTER_ID, EmbeddedBroker, cluster_id
 from streams.cli.ask import ask_one
 from streams.phases import Phases
-from streams.runtime import embedded_stages
+from streams.runtime import embedded_stages, running_stages
 from streams.settings import STAGES, Settings
 from streams.store import make_store
 from streams.topics import topic_name, topic_specs
@@ -33,7 +35,7 @@ async def test_embedded_stages_take_every_partition_without_joining_a_group(tmp_
         state = readiness(app)
         assert state["ready"] and state["warm"] and state["partitions"] == expected
         # A group join costs Tansu's join delay (half the session timeout, 3 s); direct assignment does not.
-        assert phases.spans["assignment"] < settings.kafka.session_timeout_ms / 2000
+        assert phases.spans["assignment"] < settings.kafka.session_ms(embedded=True) / 2000
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap)
         await admin.start()
         try:
@@ -46,6 +48,23 @@ async def test_embedded_stages_take_every_partition_without_joining_a_group(tmp_
             await admin.close()
         # Offsets are still committed to the group (every commit_interval_s), without membership.
         assert await _committed_topics(settings, stage_topics) == stage_topics
+
+
+async def test_bunris_embedded_broker_says_so_in_its_cluster_id() -> None:
+    with EmbeddedBroker() as broker:
+        assert await cluster_id(broker.bootstrap) == EMBEDDED_CLUSTER_ID
+
+
+async def test_a_worker_joins_with_the_session_timeout_of_the_brokers_kind(settings_factory) -> None:  # type: ignore[no-untyped-def]
+    settings = settings_factory()
+    embedded = await cluster_id(settings.bootstrap) == EMBEDDED_CLUSTER_ID
+    session_s = settings.kafka.session_ms(embedded=embedded) / 1000  # 4 s on bunri's Tansu, 6 s on Kafka
+    phases = Phases()
+    async with running_stages(settings, ["gpt4o"], phases=phases) as app:
+        assert app.conf.broker_session_timeout == session_s
+        assert readiness(app)["partitions"] == settings.kafka.partitions.gpt4o
+    if embedded:  # Tansu holds a join for half the session timeout (1 s steps): 2 s instead of 3 s
+        assert phases.spans["assignment"] < session_s * 0.75
 
 
 async def _committed_topics(settings: Settings, topics: set[str], timeout: float = 10.0) -> set[str]:

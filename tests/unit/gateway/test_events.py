@@ -151,26 +151,22 @@ def app_with(tmp_path: Path):  # type: ignore[no-untyped-def]
     return factory
 
 
-def test_post_publishes_accepted_before_submitting(app_with) -> None:  # type: ignore[no-untyped-def]
+def test_post_submits_accepted_ahead_of_the_request(app_with) -> None:  # type: ignore[no-untyped-def]
     bus, log = FakeBus(silent=True), EventLog()
-    order: list[str] = []
-    publish, submit = bus.publish, bus.submit
+    calls: list[tuple[str, list[str]]] = []
+    submit = bus.submit
 
-    async def spy_publish(topic: str, key: bytes, value: bytes) -> None:
-        order.append(f"publish:{topic}")
-        await publish(topic, key, value)
+    async def spy_submit(request: c.QueryRequest, before=()) -> None:  # type: ignore[no-untyped-def]
+        calls.append(("submit", [topic for topic, _, _ in before]))
+        await submit(request, before)
 
-    async def spy_submit(request: c.QueryRequest) -> None:
-        order.append("submit")
-        await submit(request)
-
-    bus.publish, bus.submit = spy_publish, spy_submit  # type: ignore[method-assign]
+    bus.submit = spy_submit  # type: ignore[method-assign]
     with app_with(bus, log) as client:
         resp = client.post("/v1/queries?wait=0", json={"question": "우유팩"})
     assert resp.status_code == 202
     qid = UUID(resp.json()["query_id"])
     assert resp.json()["events"] == f"/v1/queries/{qid}/events"
-    assert order == ["publish:events", "submit"]
+    assert calls == [("submit", ["events"])]  # one produce round trip: the event ahead of the request
     topic, key, value = bus.published[0]
     event = c.ProgressEvent.model_validate_json(value)
     assert key == str(qid).encode() and (event.event, event.query_id, event.has_image) == ("accepted", qid, False)

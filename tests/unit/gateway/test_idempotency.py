@@ -25,9 +25,9 @@ class SlowBus(FakeBus):
         super().__init__(silent=True)
         self.done: dict[uuid.UUID, asyncio.Event] = {}
 
-    async def submit(self, request: c.QueryRequest) -> None:
+    async def submit(self, request: c.QueryRequest, before: list[tuple[str, bytes, bytes]] | tuple[()] = ()) -> None:
         await asyncio.sleep(0.05)  # the first request is still on its way when the retries come
-        await super().submit(request)
+        await super().submit(request, before)
         qid = request.envelope.query_id
         self.done[qid] = asyncio.Event()
 

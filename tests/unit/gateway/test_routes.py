@@ -29,7 +29,8 @@ class FakeBus:
     async def publish(self, topic: str, key: bytes, value: bytes) -> None:
         self.published.append((topic, key, value))
 
-    async def submit(self, request: c.QueryRequest) -> None:
+    async def submit(self, request: c.QueryRequest, before: list[tuple[str, bytes, bytes]] | tuple[()] = ()) -> None:
+        self.published.extend(before)  # the accepted event travels with the request
         self.submitted.append(request)
         qid = request.envelope.query_id
         if self.silent:

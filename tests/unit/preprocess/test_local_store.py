@@ -101,3 +101,28 @@ def test_make_store_uses_s3_when_a_bucket_is_set(monkeypatch: pytest.MonkeyPatch
     store = make_store(Settings(s3=s3))
     assert isinstance(store, S3Store)
     assert (store.kind, store.bucket, store.prefix, store.presign_ttl_s) == ("s3", "bunri", "dev/", 120)
+
+
+async def test_small_objects_stay_on_the_loop_big_ones_go_to_a_thread(local_store: LocalStore,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    import streams.store.local as store_module
+
+    hops: list[str] = []
+    real = asyncio.to_thread
+
+    async def counting(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(getattr(fn, "__name__", repr(fn)))
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.asyncio, "to_thread", counting)
+    small, big = b"x" * 1000, b"y" * (store_module.INLINE_BYTES + 1)
+    await local_store.put("images/small.jpg", small)
+    assert await local_store.get("images/small.jpg") == small
+    assert await local_store.touch("images/small.jpg") and await local_store.exists("images/small.jpg")
+    await local_store.delete("images/small.jpg")
+    assert hops == []  # a thread hop costs more than these page-cache copies and metadata calls
+    await local_store.put("raw/big", big)
+    assert await local_store.get("raw/big") == big
+    assert hops == ["_put", "read_bytes"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,7 +29,8 @@ class Doc:
 
 
 class FakeCatalog:
-    """The part of RulesCatalog the model stages use: ``items`` and ``version``."""
+    """The part of RulesCatalog the model stages use: ``items``, ``version``, and for the rag stage's reading
+    (:mod:`streams.stages.reading`) ``in`` and a resolver that finds nothing."""
 
     version = "rules-test-1"
 
@@ -39,6 +41,14 @@ class FakeCatalog:
             "receipt": Doc("영수증", "일반종량제폐기물"),
             "snack_bag": Doc("과자봉지", "비닐류"),
         }
+        self.resolved: list[str] = []
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self.items
+
+    def resolve(self, text: str) -> Any:
+        self.resolved.append(text)
+        return SimpleNamespace(state=c.ItemState(), best=None, ambiguous=False, category_hint=None)
 
 
 class RecordingOffline:

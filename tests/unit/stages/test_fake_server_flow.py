@@ -55,7 +55,7 @@ async def run_pipeline(
         analysed = await analyse(prepared(question), vision=models.vision, settings=settings.gpt5,
                                  limiter=limiters.vision, prices=models.prices, **deps)
         items = as_rules(analysed.analysis, deps["catalog"])
-        ctx = c.RuleContext(**{k: v for k, v in dict(analysed).items() if k != "analysis"},
+        ctx = c.RuleContext(**{k: v for k, v in dict(analysed).items() if k not in ("analysis", "reading")},
                             analysis=analysed.analysis, guidance=items, rules_version="rules-test-1",
                             context="\n".join(f"- {g.name}: {' '.join(g.steps)}" for g in items))
         final = await answer(ctx, writer=models.answer, cache=deps["cache"], settings=settings.gpt4o,
@@ -131,7 +131,7 @@ async def real_flow(settings: Settings, question: str, catalog: Any, store: Any,
         analysed = await analyse(prepared(question), vision=models.vision, catalog=catalog, store=store,
                                  cache=cache, settings=settings.gpt5, prices=models.prices)
         items = [catalog.apply(i.item_id, i.state) for i in analysed.analysis.items if i.item_id in catalog]
-        ctx = c.RuleContext(**{k: v for k, v in dict(analysed).items() if k != "analysis"},
+        ctx = c.RuleContext(**{k: v for k, v in dict(analysed).items() if k not in ("analysis", "reading")},
                             analysis=analysed.analysis, guidance=items, rules_version=catalog.version,
                             context="\n".join(s for g in items for s in g.steps))
         return await answer(ctx, writer=models.answer, cache=cache, settings=settings.gpt4o,

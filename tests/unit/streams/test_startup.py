@@ -28,21 +28,26 @@ async def test_not_ready_while_the_analyser_loads() -> None:
     assert readiness(app)["ready"] is True
 
 
-def _member(generation: int, rejoining: bool) -> Any:
+def _member(generation: int, rejoining: bool, syncing: bool = False) -> Any:
     rejoin: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     if rejoining:
         rejoin.set_result(None)
-    coordinator = SimpleNamespace(member_id="m-1", generation=generation, _rejoin_needed_fut=rejoin)
+    coordinator = SimpleNamespace(member_id="m-1", generation=generation, _rejoin_needed_fut=rejoin,
+                                  _subscription=SimpleNamespace(reassignment_in_progress=syncing))
     return SimpleNamespace(_thread=SimpleNamespace(_consumer=SimpleNamespace(_coordinator=coordinator)))
 
 
 async def test_a_settled_member_without_partitions_is_a_ready_standby() -> None:
     app = _app([])
-    for generation, rejoining, ready in ((3, False, True), (3, True, False), (-1, False, False)):
-        app.consumer = _member(generation, rejoining)
+    cases = ((3, False, False, True), (0, False, False, True),  # Tansu's first generation is 0
+             (3, True, False, False), (-1, False, False, False),
+             (3, False, True, False))  # joined, but its SyncGroup has not answered: not settled
+    for generation, rejoining, syncing, ready in cases:
+        app.consumer = _member(generation, rejoining, syncing)
         app.consumer.started, app.consumer.assignment = True, set
         state = readiness(app)
-        assert (state["ready"], state["standby"], state["partitions"]) == (ready, ready, 0), (generation, rejoining)
+        assert (state["ready"], state["standby"], state["partitions"]) == (ready, ready, 0), \
+            (generation, rejoining, syncing)
 
 
 class _Catalog:
@@ -61,9 +66,10 @@ def _resources(stages: list[str], tmp_path: Path) -> Resources:
 
 
 async def test_only_stages_that_resolve_text_load_the_analyser(tmp_path: Path) -> None:
-    for stages in (["preprocess"], ["gpt4o"], ["preprocess", "gpt4o"]):
+    # rag reads the gpt5 stage's reading of the question (streams/stages/reading.py), not the text itself
+    for stages in (["preprocess"], ["gpt4o"], ["rag"], ["preprocess", "rag", "gpt4o"]):
         assert _resources(stages, tmp_path).warm_up() == []
-    for stages in (["gpt5"], ["rag"], ["preprocess", "gpt5", "rag", "gpt4o"]):
+    for stages in (["gpt5"], ["gpt5", "rag"], ["preprocess", "gpt5", "rag", "gpt4o"]):
         res = _resources(stages, tmp_path)
         phases = Phases()
         (job,) = res.warm_up(phases)
@@ -84,3 +90,10 @@ def test_the_phase_line_round_trips() -> None:
     assert set(parsed) >= {"catalogue", "app_start", "analyser", "total"}
     assert parsed["app_start"] == 0.25 and parsed["total"] >= 0.25
     assert parse_line("no such line") is None
+
+
+def test_only_a_process_with_the_analyser_lets_rag_read_text(tmp_path: Path) -> None:
+    from streams.wiring import _rag
+
+    assert _rag(_resources(["rag"], tmp_path)).handler.keywords["read_text"] is False  # type: ignore[attr-defined]
+    assert _rag(_resources(["gpt5", "rag"], tmp_path)).handler.keywords["read_text"] is True  # type: ignore[attr-defined]
