@@ -7,8 +7,6 @@ import time
 from collections import OrderedDict
 from uuid import UUID
 
-from pydantic import ValidationError
-
 from gateway.events import EventLog
 from streams import contracts as c
 
@@ -31,14 +29,6 @@ class OwnerIndex:
         self._events = events
         self._owners: OrderedDict[UUID, tuple[float, str]] = OrderedDict()
         self._max, self._ttl = max_entries, ttl_s
-
-    def add_raw(self, value: bytes | None) -> None:
-        """A ``q.events`` record: remember the owner of an ``accepted`` one."""
-        try:
-            event = c.decode(c.ProgressEvent, value or b"")
-        except (ValidationError, ValueError):
-            return  # the event log reports undecodable values
-        self.add_event(event)
 
     def add_event(self, event: c.ProgressEvent) -> None:
         """A decoded ``q.events`` record (the reader decodes each once for every consumer)."""

@@ -28,8 +28,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
-
 from streams import contracts as c
 from streams.errors import BrokerUnavailable
 from streams.progress import accepted_event
@@ -68,14 +66,6 @@ class ClaimBook:
         self._claims: OrderedDict[UUID, SharedClaim] = OrderedDict()
         self._arrivals: dict[UUID, asyncio.Event] = {}
         self._ttl, self._max = ttl_s, max_entries
-
-    def add_raw(self, value: bytes | None) -> None:
-        """A q.events record (the reader's tail): keep it if it is a key's first claim."""
-        try:
-            event = c.decode(c.ProgressEvent, value or b"")
-        except (ValidationError, ValueError):
-            return  # the event log reports undecodable values
-        self.add_event(event)
 
     def add_event(self, event: c.ProgressEvent) -> None:
         """A decoded q.events record (the reader decodes each once for every consumer)."""

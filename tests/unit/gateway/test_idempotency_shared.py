@@ -14,9 +14,9 @@ from streams.progress import accepted_event
 DIGEST, OTHER = fingerprint("생수병", None, None), fingerprint("우유팩", None, None)
 
 
-def _claim(qid: object, digest: str, nonce: str, age_s: float = 0.0) -> bytes:
+def _claim(qid: object, digest: str, nonce: str, age_s: float = 0.0) -> c.ProgressEvent:
     event = accepted_event(qid, has_image=False, now=c.utcnow() - timedelta(seconds=age_s))  # type: ignore[arg-type]
-    return event.model_copy(update={"fingerprint": digest, "claim": nonce}).model_dump_json().encode()
+    return event.model_copy(update={"fingerprint": digest, "claim": nonce})
 
 
 def test_the_first_claim_read_wins_and_later_ones_are_ignored() -> None:
@@ -24,9 +24,9 @@ def test_the_first_claim_read_wins_and_later_ones_are_ignored() -> None:
     qid, known = book.current(scope, now=7200.0)
     assert known is None and qid == key_query_id(scope, 2)
     assert qid != book.current(scoped_key("k", "client-b"), now=7200.0)[0]  # keys are per client
-    book.add_raw(_claim(qid, DIGEST, "first"))
-    book.add_raw(_claim(qid, OTHER, "second"))
-    book.add_raw(accepted_event(qid, has_image=False).model_dump_json().encode())  # unkeyed: not a claim
+    book.add_event(_claim(qid, DIGEST, "first"))
+    book.add_event(_claim(qid, OTHER, "second"))
+    book.add_event(accepted_event(qid, has_image=False))  # unkeyed: not a claim
     won = book.get(qid)
     assert won is not None and (won.nonce, won.fingerprint) == ("first", DIGEST)
 
@@ -34,9 +34,9 @@ def test_the_first_claim_read_wins_and_later_ones_are_ignored() -> None:
 def test_a_claim_lives_into_the_next_window_until_it_expires() -> None:
     book, scope = ClaimBook(ttl_s=3600), scoped_key("k", None)
     earlier = key_query_id(scope, 1)
-    book.add_raw(_claim(earlier, DIGEST, "old", age_s=3000))  # 600 s left
+    book.add_event(_claim(earlier, DIGEST, "old", age_s=3000))  # 600 s left
     assert book.current(scope, now=7300.0) == (earlier, book.get(earlier))  # window 2 still sees window 1's
-    book.add_raw(_claim(key_query_id(scope, 3), DIGEST, "expired", age_s=3700))
+    book.add_event(_claim(key_query_id(scope, 3), DIGEST, "expired", age_s=3700))
     assert book.get(key_query_id(scope, 3)) is None  # older than the TTL when read: no claim
     assert book.current(scope, now=3 * 3600.0 + 5)[1] is None  # window 3: window 1's claim is out of reach
 
@@ -45,7 +45,7 @@ async def test_wait_for_returns_the_claim_once_it_is_read_back() -> None:
     book, qid = ClaimBook(), key_query_id("s", 0)
     waiting = asyncio.ensure_future(book.wait_for(qid, 2.0))
     await asyncio.sleep(0.01)
-    book.add_raw(_claim(qid, DIGEST, "mine"))
+    book.add_event(_claim(qid, DIGEST, "mine"))
     won = await waiting
     assert won is not None and won.nonce == "mine"
     assert await book.wait_for(key_query_id("s", 1), 0.05) is None
