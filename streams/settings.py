@@ -179,7 +179,7 @@ class StageConcurrency(_Frozen):
 class AdmissionSettings(_Frozen):
     """The gateway's capacity gate (gateway/capacity): 429 for a query that would miss its deadline."""
 
-    target: float = Field(default=0.8, ge=0, le=1, description="Share of the deadline a new query's predicted "
+    target: float = Field(default=0.5, ge=0, le=1, description="Share of the deadline a new query's predicted "
                           "time to answer may use; 0: the gate is off.")
     window_s: float = Field(default=10.0, gt=0, description="Answers counted over this many seconds.")
     min_inflight: int = Field(default=50, ge=1, description="Queries waiting with no answer for a window: stalled.")

@@ -36,7 +36,10 @@ class LimitSettings(_Frozen):
 
     rpm_per_key: int = Field(default=60, ge=0, description="POST /v1/queries per key per minute.")
     inflight_per_key: int = Field(default=8, ge=0, description="Unanswered queries per key at once.")
-    inflight_total: int = Field(default=200, ge=0, description="Unanswered queries on this replica at once; "
+    # A backstop above the capacity gate (gateway/capacity): at the design bound, 20 answers/s × 15 s
+    # of the deadline keeps ~300 in flight, and the gate's 429 sheds first; at 200 this cap answered
+    # the overload with 503s instead (docs/performance.md).
+    inflight_total: int = Field(default=500, ge=0, description="Unanswered queries on this replica at once; "
                                 "beyond it new queries get 503 at once instead of queueing into timeouts.")
     daily_usd_per_key: float = Field(default=5.0, ge=0, description="Model cost per key per UTC day.")
     daily_usd_total: float = Field(default=100.0, ge=0, description="Model cost of this replica per UTC day.")

@@ -25,7 +25,7 @@ def test_gateway_requires_keys_from_a_secret_and_workers_bind_the_pod_ip(default
     envs = all_envs(default_render)
     gateway = settings_from(envs["bunri-gateway"])
     assert gateway.auth.enabled and str(gateway.auth.keys_file) == "/var/run/secrets/bunri-keys/keys.json"
-    assert gateway.limits.rpm_per_key == 60 and gateway.limits.inflight_total == 200
+    assert gateway.limits.rpm_per_key == 60 and gateway.limits.inflight_total == 500
     spec = _containers(default_render)["bunri-gateway"]
     assert {"name": "api-keys", "secret": {"secretName": "bunri-api-keys"}} in spec["volumes"]
     for name, pod in _containers(default_render).items():

@@ -26,7 +26,8 @@ class Clock:
 
 
 def gate(clock: Clock, **kw: float) -> CapacityGate:
-    return CapacityGate(AdmissionSettings(**kw), deadline_s=30.0, clock=clock)
+    # target 0.8 (not the default 0.5): a budget of 24 s and a queue that must have waited 12 s
+    return CapacityGate(AdmissionSettings(**{"target": 0.8, **kw}), deadline_s=30.0, clock=clock)
 
 
 def answer_many(g: CapacityGate, clock: Clock, count: int, per_s: float) -> None:
@@ -48,18 +49,20 @@ def test_no_estimate_no_refusal() -> None:
 
 def test_refuses_when_the_queue_would_outlast_the_deadline() -> None:
     clock = Clock()
-    g = gate(clock)  # budget 0.8 * 30 = 24 s
-    answer_many(g, clock, 100, per_s=10.0)  # 10 answers/s over the 10 s window
-    for _ in range(200):
+    g = gate(clock, window_s=20)  # budget 0.8 * 30 = 24 s
+    g.enter(uuid.uuid4())  # one query waiting all along: the queue is real, not a rise in traffic
+    answer_many(g, clock, 160, per_s=8.0)  # 8 answers/s over the 20 s window (binary-exact times)
+    clock.now += 0.125  # the first of them 20 s ago
+    for _ in range(159):
         g.enter(uuid.uuid4())
-    g.check()  # (200 + 1) / 10 = 20.1 s: fine
-    for _ in range(60):
+    g.check()  # (160 + 1) / 8 = 20.1 s: fine
+    for _ in range(48):
         g.enter(uuid.uuid4())
-    with pytest.raises(ApiError) as caught:  # (260 + 1) / 10 = 26.1 s > 24 s
+    with pytest.raises(ApiError) as caught:  # (208 + 1) / 8 = 26.1 s > 24 s
         g.check()
     err = caught.value
     assert (err.status, err.code) == (429, "over_capacity")
-    assert err.headers["Retry-After"] == "2100"  # ms until 21 more have drained
+    assert err.headers["Retry-After"] == "2125"  # ms until 17 more have drained
 
 
 def test_the_rate_forgets_old_answers_and_the_target_turns_it_off() -> None:
@@ -73,6 +76,35 @@ def test_the_rate_forgets_old_answers_and_the_target_turns_it_off() -> None:
     for _ in range(1000):
         off.enter(uuid.uuid4())
     off.check()
+
+
+def test_a_pipeline_that_just_started_answering_is_measured_since_then() -> None:
+    clock = Clock()
+    g = gate(clock)
+    answer_many(g, clock, 30, per_s=20.0)  # the first answers, 1.5 s of them after a quiet start
+    assert g.rate() == pytest.approx(20.0, rel=0.05)  # not 30 answers / the 10 s window = 3/s
+    for _ in range(150):
+        g.enter(uuid.uuid4())
+    g.check()  # 151 / 20 = 7.6 s: admitted (at 3/s it would have been refused: 50 s)
+    clock.now += 30  # quiet again: a new start is measured from its own first answer
+    answer_many(g, clock, 10, per_s=5.0)
+    assert g.rate() == pytest.approx(5.0, rel=0.15)
+
+
+def test_a_rise_in_traffic_is_not_refused_while_the_pipeline_keeps_up() -> None:
+    clock = Clock()
+    g = gate(clock, window_s=20)
+    answer_many(g, clock, 20, per_s=2.0)  # light traffic: 2 answers/s
+    for _ in range(100):  # then 20 queries/s for 5 s, within a pipeline latency
+        g.enter(uuid.uuid4())
+        clock.now += 0.05
+    assert g.predicted_s() > 0.8 * 30  # N / X (101 / ~1.4 answers/s) says 70 s ...
+    g.check()  # ... but nothing has waited 12 s: admitted
+    clock.now += 7.5  # nothing answered for 7.5 more seconds: the oldest has waited 12.5 s
+    assert g.rate() is not None  # still answers in the window: refused on the queue, not as stalled
+    with pytest.raises(ApiError) as caught:
+        g.check()
+    assert caught.value.headers["Retry-After"] != "1000"
 
 
 def test_a_stalled_pipeline_is_refused() -> None:
@@ -92,7 +124,9 @@ def test_settle_counts_answers_and_drops_expired() -> None:
     g.enter(done)
     g.enter(lost)
     g.settle(lambda qid: qid == done)
-    assert g.inflight == 1 and g.rate() == pytest.approx(0.1)
+    assert g.inflight == 1 and g.rate() is None  # one answer is no rate yet
+    clock.now += 2
+    assert g.rate() == pytest.approx(0.5)  # one answer in the 2 s since answers started
     clock.now += 41
     g.settle(lambda qid: False)
     assert g.inflight == 0
