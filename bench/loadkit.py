@@ -261,6 +261,10 @@ def summarise(name: str, run: RunResult, kinds: list[str]) -> dict[str, Any]:
         out[kind] = pct(over, 0.5)
         print(f"  {kind}: {len(rows)} sent, {len(ok)} answered, {len(ok) / span:.1f} answers/s; "  # noqa: T201
               f"degraded {sum(o.degraded for o in ok)}; statuses {dict(Counter(o.status for o in rows))}")
+        refused = sorted({o.status for o in rows if not o.answered})
+        for status in refused:  # a refusal must come at once, not after a wait
+            took = [o.e2e_s * 1000 for o in rows if o.status == status]
+            print(f"    {status}: answered in p50 {pct(took, .5):.1f} / p99 {pct(took, .99):.1f} ms")  # noqa: T201
         if (steady := steady_rate(rows)) is not None:
             print(f"    steady: {steady:.1f} answers/s (answers finished from {STEADY_FROM_S:.0f} s until "  # noqa: T201
                   "the last query was sent; the start's model-time ramp and the end's drain left out)")
