@@ -177,7 +177,7 @@ def normalise(data: bytes, *, max_edge: int, jpeg_quality: int, max_pixels: int)
     return NormalisedImage(
         jpeg=jpeg,
         sha256=hashlib.sha256(jpeg).hexdigest(),
-        phash=str(imagehash.phash(out)),
+        phash=_phash(out),
         width=out.width,
         height=out.height,
         source_format=fmt,
@@ -223,9 +223,19 @@ def _shrink(im: Image.Image, max_edge: int) -> Image.Image:
         return im
     s = max_edge / long_edge
     size = (max(1, round(im.width * s)), max(1, round(im.height * s)))
-    # Bicubic after a 2x box reduction whenever the ratio is at least 3 (4000 -> 2000 -> 1024):
-    # a third of the cost of one big bicubic pass, and no visible difference at this size.
-    return im.resize(size, Image.Resampling.BICUBIC, reducing_gap=1.5)
+    # Bilinear (Pillow's is antialiased: a triangle filter widened by the ratio) after a 2x box
+    # reduction whenever the ratio is at least 3 (4000 -> 2000 -> 1024). Bicubic's wider filter cost
+    # twice as much (1600 x 1200 -> 1024: 17 of a photo's 26 ms in the image pool) for a sharpness the
+    # model does not see at this size.
+    return im.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.5)
+
+
+def _phash(im: Image.Image) -> str:
+    # imagehash shrinks to 32 x 32 with Lanczos; from ~1 MP that cost 5 ms a photo, from a box-reduced
+    # thumbnail (a few hundred pixels a side) it costs a tenth and hashes the same picture.
+    grey = im.convert("L")
+    factor = max(1, min(grey.size) // 128)
+    return str(imagehash.phash(grey.reduce(factor) if factor > 1 else grey))
 
 
 def _encode(im: Image.Image, quality: int) -> bytes:
