@@ -3,15 +3,15 @@
 A replica knows the queries it submitted and not yet answered (``N``) and how many it got answers
 for lately (``X`` per second, over ``window_s``, or over the time since answers started coming if
 that is shorter: a pipeline that just started answering would otherwise look slow, and the gate
-would starve it of the very queries that prove it fast). In steady state a new query waits ``(N + 1) / X``
-whether the pipeline is idle or saturated, so when that exceeds ``target`` × the query deadline
-the query is refused at once with ``429 over_capacity`` and ``Retry-After`` (milliseconds: until
-enough of the queue has drained) -- once the oldest query in flight has waited half of that. Until
-then the pipeline keeps up (answers take what the model takes), and after a rise in traffic ``X``
-still counts the answers to the lower traffic before: ``N / X`` overstates the wait by the ratio of
-the two for one pipeline latency, and refusing on it starved a pipeline with room to spare for ~15 s. Nothing is refused before the first answers (no estimate yet),
-except when nothing at all has been answered for a window while ``min_inflight`` queries wait
-(the pipeline is stalled).
+would starve it of the very queries that prove it fast). In steady state a new query waits
+``(N + 1) / X`` whether the pipeline is idle or saturated, so when that exceeds ``target`` × the
+query deadline the query is refused at once with ``429 over_capacity`` and ``Retry-After``
+(milliseconds: until enough of the queue has drained) -- once the oldest query in flight has waited
+half of that. Until then the pipeline keeps up (answers take what the model takes), and after a rise
+in traffic ``X`` still counts the answers to the lower traffic before: ``N / X`` overstates the wait
+by the ratio of the two for one pipeline latency, and refusing on it kept a pipeline with room to
+spare from full speed for ~25 s. Nothing is refused before the first answers (no estimate yet), except when nothing
+at all has been answered for a window while ``min_inflight`` queries wait (the pipeline is stalled).
 """
 
 from __future__ import annotations
