@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 
+import imagehash
 import pytest
 from PIL import Image
 
@@ -194,3 +195,10 @@ def test_other_pixel_modes_become_rgb(name: str) -> None:
     assert im.size == (300, 200)
     if name == "png-16bit-grey":  # scaled to 8 bits, not clipped: 3010 * 3 / 256 ≈ 35
         assert abs(im.getpixel((10, 10))[0] - 35) <= 3  # type: ignore[index]
+
+
+@pytest.mark.parametrize("size", [(1600, 1200), (1024, 768), (700, 1300)])
+def test_the_perceptual_hash_of_the_reduced_copy_matches_the_full_picture(size: tuple[int, int]) -> None:
+    image = run(f.encode(f.scene(*size), "JPEG", quality=90))
+    full = imagehash.phash(decoded(image))  # the whole output picture, as imagehash takes it
+    assert full - imagehash.hex_to_hash(image.phash) <= 4  # of 64 bits: the same picture for analytics
