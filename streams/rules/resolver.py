@@ -32,10 +32,8 @@ category-level result only when a category word names it, otherwise ``needs_clar
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 from streams.contracts import ItemState
 from streams.rules.anaphora import back_references
@@ -45,6 +43,7 @@ from streams.rules.dimensions import MATERIAL_OF_CATEGORY, read_dimensions
 from streams.rules.index import NameIndex
 from streams.rules.matching import FuzzyIndex, exact_hits, extend_heads, gap_hits, select
 from streams.rules.model import CategoryDoc, ItemDoc
+from streams.rules.morphemes import analyser
 from streams.rules.phrases import containers, is_thing, phrase_heads, remaining_contents
 from streams.rules.resolution import Candidate, CandidateMatch, Mention, Resolution
 from streams.rules.states import read_state, settle
@@ -61,25 +60,6 @@ _COMPATIBLE = {frozenset({"플라스틱류", "무색페트병"})}  # a PET bottl
 _MATERIALS = frozenset({"종이", "종이팩", "무색페트병", "플라스틱류", "비닐류", "발포합성수지", "유리병",
                         "금속류"})
 _CATEGORY_KEYS = frozenset(compact(w) for words in CATEGORY_WORDS.values() for w in words)
-
-_KIWI: Any = None
-_KIWI_LOCK = threading.Lock()
-
-
-def _kiwi() -> Any:
-    """The one Kiwi tokenizer of the process (loading it takes seconds; tokenizing, microseconds)."""
-    global _KIWI
-    if _KIWI is None:
-        with _KIWI_LOCK:
-            if _KIWI is None:
-                from kiwipiepy import Kiwi  # type: ignore[import-untyped]
-
-                # The multi-word dictionary (WikiData proper nouns such as "그랜드 피아노") is ~60 % of
-                # the load time (~1.2 s) and ~190 MB, the default dictionary (Wikipedia proper nouns)
-                # another 0.2-0.3 s and 65 MB; names are matched on the text itself, and not one of the
-                # 2,009 labelled, tuning and held-out questions resolves differently without them.
-                _KIWI = Kiwi(load_multi_dict=False, load_default_dict=False)
-    return _KIWI
 
 
 class Resolver:
@@ -100,7 +80,7 @@ class Resolver:
         reading = read_state(norm)
         reading = replace(reading, state=reading.state.model_copy(update=read_dimensions(norm)))
         comp, cmap = compact_with_map(norm)
-        ctx = TextContext(norm, comp, cmap, reading.spans, _kiwi().tokenize(norm))
+        ctx = TextContext(norm, comp, cmap, reading.spans, analyser().tokenize(norm))
         found, soft = exact_hits(self.index, ctx)
         hits = select(found, ctx)
         hits = gap_hits(self.index, self.fuzzy, ctx, hits)

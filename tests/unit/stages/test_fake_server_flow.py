@@ -174,7 +174,7 @@ class TestTextQuestions:
 
     async def test_unsure_question_makes_one_text_call_and_returns_its_item(
             self, server, settings_for, store, cache, real_catalog) -> None:
-        question = "생수뼝 어떻게 버려"  # a typo: the resolver only guesses
+        question = "생슈병 어떻게 버려"  # a typo: the resolver only guesses
         resolved = real_catalog.resolve(question)
         assert resolved.candidates and resolved.candidates[0].score < 0.9
         out = await self._analyse(settings_for(server), question, real_catalog, store, cache)
@@ -187,7 +187,7 @@ class TestTextQuestions:
                                                              real_catalog) -> None:
         from streams.stages.gpt5_text import text_prompt
 
-        prompt = text_prompt("생수뼝 어떻게 버려", real_catalog)
+        prompt = text_prompt("생슈병 어떻게 버려", real_catalog)
         assert len(prompt) < 3000 and "water_pet_bottle|생수병|무색페트병" in prompt  # not the whole catalogue
 
     async def test_model_failure_keeps_the_resolver_reading(self, settings_for, store, cache,
