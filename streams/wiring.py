@@ -20,8 +20,9 @@ from streams.settings import STAGES, Settings
 
 __all__ = ["ANALYSER_STAGES", "CATALOGUE_STAGES", "Resources", "build_bindings"]
 
-#: The stages that resolve free text, so need the Korean analyser (~1 s and ~300 MB to load). The rag
-#: stage gets the gpt5 stage's reading with each message (streams/stages/reading.py) and does not.
+#: The stages that resolve free text, so load the Korean analyser at start (~15 ms, ~10 MB). The rag
+#: stage gets the gpt5 stage's reading with each message (streams/stages/reading.py); it reads text itself
+#: only for an older producer's message, and loads the analyser then.
 ANALYSER_STAGES = frozenset({"gpt5"})
 #: The stages that use the rules catalogue (~25 MB): preprocess only for its version (answer-cache keys).
 CATALOGUE_STAGES = frozenset({"preprocess", "gpt5", "rag"})
@@ -79,11 +80,11 @@ class Resources:
     def warm_up(self, phases: Phases | None = None, *, pool: bool = True) -> list[asyncio.Future[Any]]:
         """Start, once, what would make the first message slow; return the futures to wait for.
 
-        - the Korean analyser, if a stage here resolves text (gpt5): ~0.7 s in a thread;
+        - the Korean analyser and the resolver's first question, if a stage here resolves text (gpt5): a
+          few tens of ms in a thread;
         - the image pool's processes (fork server, imports), unless ``pool=False``.
 
         Call it when the process is about to wait anyway (the broker starting, the group join).
-        The analyser holds the GIL for most of its load, so it overlaps waiting, not Python work.
         """
         if self._warm_started:
             return self.warming
@@ -97,8 +98,8 @@ class Resources:
         return self.warming
 
     def warm_pool(self) -> None:
-        """Start the image pool's processes, once. Its fork server imports in a process of its own, so
-        unlike the analyser it can start before the group join is sent without delaying it."""
+        """Start the image pool's processes, once. Its fork server imports in a process of its own, so it
+        can start before the group join is sent without delaying it."""
         if self.pool is not None and not self._pool_started:
             self._pool_started = True
             self.warming.append(asyncio.ensure_future(self.pool.warm()))
@@ -167,10 +168,7 @@ def _rag(res: Resources) -> StageBinding:
     from streams.stages.rag import lookup
 
     regions = make_localiser(res.settings.publicdata, res.store)  # district schedules (docs/regions.md)
-    # Text is read here only where the analyser is loaded anyway (a process with the gpt5 stage too).
-    read_text = bool(ANALYSER_STAGES & set(res.stages))
-    return StageBinding("rag", c.AnalysedQuery, functools.partial(lookup, catalog=res.catalog, regions=regions,
-                                                                  read_text=read_text))
+    return StageBinding("rag", c.AnalysedQuery, functools.partial(lookup, catalog=res.catalog, regions=regions))
 
 
 def _gpt4o(res: Resources) -> StageBinding:

@@ -12,10 +12,8 @@ For each analysed item:
   (single-item queries only: with several items nobody knows which item "깨진" was about).
 
 The reading of the question and names comes with the message (``msg.reading``, made by the gpt5 stage,
-:mod:`streams.stages.reading`), so this stage only looks documents up and its worker does not load the
-Korean analyser. A message without one (an older gpt5 stage) is read here where the analyser is at hand
-(``read_text``, a process that runs the gpt5 stage too, tests); a rag worker answers it from ids and
-categories instead, degraded.
+:mod:`streams.stages.reading`), so this stage only looks documents up. A message without one (an older
+gpt5 stage) is read here, with the same function (the Korean analyser then loads: ~15 ms, ~10 MB).
 
 When the analysis asks for clarification, or found no item, the message passes through with empty
 guidance and the answer stage asks the user.
@@ -36,7 +34,6 @@ from streams.contracts import (
     ItemState,
     MatchKind,
     NameReading,
-    QuestionReading,
     RuleContext,
     utcnow,
 )
@@ -45,12 +42,9 @@ from streams.rules import RulesCatalog
 from streams.rules.render import render_context
 from streams.stages.reading import read_question
 
-__all__ = ["WARN_UNREAD", "lookup", "merge_state"]
+__all__ = ["lookup", "merge_state"]
 
 logger = logging.getLogger(__name__)
-
-WARN_UNREAD = ("rag: the message has no reading of the question (an older gpt5 stage); unlisted items were "
-               "answered by category and the question's condition words were not read")
 
 
 def merge_state(primary: ItemState, fallback: ItemState) -> ItemState:
@@ -81,16 +75,13 @@ def _guide(item: DetectedItem, state: ItemState, read: NameReading | None, catal
     return ItemGuidance(item_id=None, name=item.name, official_category=None, match="none")
 
 
-async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog, regions: Localiser | None = None,
-                 read_text: bool = True) -> RuleContext:
+async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog, regions: Localiser | None = None) -> RuleContext:
     """Select the rules for every analysed item and build the answer model's context.
 
     Args:
         msg: The gpt5 stage's output.
         catalog: The loaded rules catalogue (shared, immutable).
         regions: District schedules and where to look them up; default: no official data (the portal line).
-        read_text: Read the question and names here when the message has no ``reading`` (loads the Korean
-            analyser); ``False`` in a rag worker: such a message is answered by id and category (degraded).
 
     Returns:
         The RuleContext for the gpt4o stage, with the envelope and bookkeeping copied forward.
@@ -105,14 +96,7 @@ async def lookup(msg: AnalysedQuery, *, catalog: RulesCatalog, regions: Localise
         analysis = analysis.model_copy(update={"needs_clarification": True, "clarification": clarify(choices)})
     degraded = msg.degraded
     if analysis.items and not analysis.needs_clarification:
-        reading = msg.reading
-        if reading is None and read_text:
-            reading = read_question(analysis, msg.question, catalog)
-        elif reading is None:
-            # Loading the analyser (~300 MB) for an older producer's message would get a rag pod OOM-killed
-            # and the message redelivered to the next pod, forever: answer from ids and categories instead.
-            reading, degraded = QuestionReading(), True
-            warnings.append(WARN_UNREAD)
+        reading = msg.reading if msg.reading is not None else read_question(analysis, msg.question, catalog)
         reads = reading.items if len(reading.items) == len(analysis.items) else [None] * len(analysis.items)
         for item, read in zip(analysis.items, reads, strict=True):
             state = merge_state(item.state, reading.state)

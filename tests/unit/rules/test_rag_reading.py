@@ -8,13 +8,13 @@ import pytest
 
 from streams.contracts import DetectedItem, ItemState, QuestionReading, VisionAnalysis
 from streams.rules import RulesCatalog
-from streams.stages.rag import WARN_UNREAD, lookup
+from streams.stages.rag import lookup
 from streams.stages.reading import read_question
 from tests.unit.rules.test_rag import make_query
 
 
 class NoResolver:
-    """The real catalogue, except that reading text fails: what a rag worker without the analyser has."""
+    """The real catalogue, except that reading text fails: proves the rag stage used the message's reading."""
 
     def __init__(self, catalog: RulesCatalog) -> None:
         self._catalog = catalog
@@ -71,14 +71,3 @@ async def test_nothing_is_read_when_nothing_will_be_looked_up(catalog: RulesCata
     assert read_question(VisionAnalysis(saw_image=True), "이거 뭐예요", NoResolver(catalog)) == QuestionReading()
     unsure = VisionAnalysis(items=[DetectedItem(name="병")], saw_image=True, needs_clarification=True)
     assert read_question(unsure, "이거 뭐예요", NoResolver(catalog)) == QuestionReading()
-
-
-async def test_a_rag_worker_answers_an_unread_message_without_the_analyser(catalog: RulesCatalog) -> None:
-    # An older gpt5 stage's message: no reading. Loading the analyser in a rag pod would get it OOM-killed.
-    items = [DetectedItem(item_id="pet_bottle_water", name="생수 페트병", official_category="무색페트병"),
-             DetectedItem(item_id="milk_carton", name="우유팩")]
-    ctx = await lookup(make_query("기름 묻은 거 둘 다요", items), catalog=NoResolver(catalog),  # type: ignore[arg-type]
-                       read_text=False)
-    assert [(g.item_id, g.match, g.official_category) for g in ctx.guidance] == [
-        (None, "category", "무색페트병"), ("milk_carton", "exact", "종이팩")]
-    assert ctx.degraded and WARN_UNREAD in ctx.warnings

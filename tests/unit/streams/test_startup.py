@@ -90,10 +90,3 @@ def test_the_phase_line_round_trips() -> None:
     assert set(parsed) >= {"catalogue", "app_start", "analyser", "total"}
     assert parsed["app_start"] == 0.25 and parsed["total"] >= 0.25
     assert parse_line("no such line") is None
-
-
-def test_only_a_process_with_the_analyser_lets_rag_read_text(tmp_path: Path) -> None:
-    from streams.wiring import _rag
-
-    assert _rag(_resources(["rag"], tmp_path)).handler.keywords["read_text"] is False  # type: ignore[attr-defined]
-    assert _rag(_resources(["gpt5", "rag"], tmp_path)).handler.keywords["read_text"] is True  # type: ignore[attr-defined]
