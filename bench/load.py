@@ -14,6 +14,7 @@ p99 and max per process and the backlog (consumer lag, in flight) every ~10 s, f
     python bench/load.py --mix photo --rate 20 --duration 30 --latency 0      # pure overhead
     python bench/load.py --mix both --rate 30 --duration 40                    # seed latencies (3-5 s / 1-2 s)
     python bench/load.py --shape serve --mix photo --latency 0
+    python bench/load.py --mix text --questions 'tests/data/[lt]*/*.jsonl'      # varied Korean text
     python bench/load.py --idle 30                                              # idle cost per process
     python bench/load.py --target http://127.0.0.1:8000 --fake-url http://127.0.0.1:9100   # a running one
 
@@ -42,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.loadkit import MARK, ROOT, Outcome, ProcWatch, Query, RunResult, direct_run, open_loop, plan, summarise  # noqa: E402
 from bench.promwatch import PromWatch  # noqa: E402
 from streams.broker import EmbeddedBroker, free_port  # noqa: E402
+from streams.rules.evaluate import load_labelled  # noqa: E402
 from streams.settings import STAGES  # noqa: E402
 
 BUNRI = [sys.executable, "-m", "streams.cli.main"]
@@ -180,7 +182,8 @@ async def _idle(watched: dict[str, int], seconds: float) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    queries = [] if args.idle else plan(args.rate, args.duration, args.mix)
+    texts = [case.question for case in load_labelled(args.questions)] if args.questions else None
+    queries = [] if args.idle else plan(args.rate, args.duration, args.mix, texts=texts)
     kinds = ["photo", "text"] if args.mix == "both" else [args.mix]
     print(f"{len(queries)} queries ({args.mix}) at {args.rate}/s for {args.duration} s; model latency "  # noqa: T201
           f"{args.latency or f'vision {args.vision_latency} s, answer {args.answer_latency} s'}; shape {args.shape}; "
@@ -241,6 +244,9 @@ if __name__ == "__main__":
     p.add_argument("--rate", type=float, default=20.0, help="queries per second, open loop (default 20)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of traffic (default 30)")
     p.add_argument("--mix", choices=["photo", "text", "both"], default="both")
+    p.add_argument("--questions", default=None, metavar="PATH_OR_GLOB",
+                   help="text questions from labelled sets (a .jsonl file, a directory or a glob) instead of eight "
+                        "short ones: many distinct words, as the analyser's memory sees real traffic")
     p.add_argument("--latency", default=None, help="both model latencies, e.g. 0 for pure overhead")
     p.add_argument("--vision-latency", default="3-5", help="gpt5 latency range (default the seed's 3-5 s)")
     p.add_argument("--answer-latency", default="1-2", help="gpt4o latency range (default the seed's 1-2 s)")

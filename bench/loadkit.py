@@ -54,8 +54,9 @@ class Query:
     image: bytes | None
 
 
-def plan(rate: float, duration: float, mix: str, seed: int = 7) -> list[Query]:
-    """The open-loop schedule's queries: ``mix`` is photo, text or both (alternating)."""
+def plan(rate: float, duration: float, mix: str, seed: int = 7, texts: list[str] | None = None) -> list[Query]:
+    """The open-loop schedule's queries: ``mix`` is photo, text or both (alternating); text questions from
+    ``texts`` (default: eight short ones)."""
     total = int(rate * duration)
     kinds = ["photo", "text"] if mix == "both" else [mix]
     needed = sum(1 for i in range(total) if kinds[i % len(kinds)] == "photo")
@@ -63,7 +64,7 @@ def plan(rate: float, duration: float, mix: str, seed: int = 7) -> list[Query]:
     queries = []
     for i in range(total):
         kind = kinds[i % len(kinds)]
-        pool = PHOTO_QUESTIONS if kind == "photo" else TEXTS
+        pool = PHOTO_QUESTIONS if kind == "photo" else (texts or TEXTS)
         question = f"{pool[i % len(pool)]} ({mark(i)})"  # new each time: no answer-cache hits
         queries.append(Query(i, kind, question, next(images) if kind == "photo" else None))
     return queries
