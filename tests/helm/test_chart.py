@@ -5,7 +5,7 @@ kubernetes-validate's strict schemas (unknown fields fail). The defaults must re
 memory set from the measured peaks (docs/performance.md):
 
   worker-1: preprocess x3 (300m/320Mi), rag x2 (200m/128Mi), scheduler x1 (50m/128Mi) = 1350m / 1344Mi
-  worker-2: gpt5 x5 (100m/448Mi), gpt4o x3 (100m/128Mi)                              =  800m / 2624Mi
+  worker-2: gpt5 x5 (100m/256Mi), gpt4o x3 (100m/128Mi)                              =  800m / 1664Mi
 """
 
 from __future__ import annotations
@@ -33,15 +33,15 @@ SEED_NODES: dict[str, dict[str, str]] = {
     "worker-2": {"workload": "async-workers", "bunri.io/pool": "worker-2"},
 }
 # Memory: the seed's 256Mi per pod, re-set from the peaks measured under load (docs/performance.md):
-# gpt5 (the Korean analyser) needs 448Mi, rag and gpt4o 128Mi, preprocess with its image pool 320Mi.
+# gpt5 256Mi (the seed's), rag and gpt4o 128Mi, preprocess with its image pool 320Mi.
 # Both sums stay inside a t3.medium's ~3.3 GiB allocatable.
-SEED_TOTALS = {"worker-1": ("1350m", "1344Mi"), "worker-2": ("800m", "2624Mi")}
+SEED_TOTALS = {"worker-1": ("1350m", "1344Mi"), "worker-2": ("800m", "1664Mi")}
 # component -> (node, replicas, concurrency, cpu request, memory request)
 SEED_COMPONENTS = {
     "preprocess": ("worker-1", 3, 8, "300m", "320Mi"),
     "rag": ("worker-1", 2, 4, "200m", "128Mi"),
     "scheduler": ("worker-1", 1, None, "50m", "128Mi"),
-    "gpt5": ("worker-2", 5, 20, "100m", "448Mi"),
+    "gpt5": ("worker-2", 5, 20, "100m", "256Mi"),
     "gpt4o": ("worker-2", 3, 10, "100m", "128Mi"),
 }
 SEED_PARTITIONS = {"preprocess": 6, "gpt5": 10, "rag": 4, "gpt4o": 6, "reply": 6, "dead_letter": 3}
