@@ -1,4 +1,4 @@
-"""The chart's memory limits hold the peaks measured under load (docs/performance.md, "Peak memory per stage").
+"""The chart's memory limits hold the peaks measured under load (docs/performance.md, "Recorded peaks").
 
 The table there is the record: one row per process of a stage's pod, its peak under 20 photo queries/s
 (``bench/load.py``, ``bench/memwatch.py``). A stage's pod must hold the sum of its processes' peaks; the
