@@ -2,13 +2,16 @@
 
 The resolver reads morphemes for two things only: where a word's morphemes begin and end (a short name
 must sit on their edges) and what kind each is (a noun, a particle, a verb, an ending). MeCab answers that
-in ~0.1 ms a question from a dictionary it maps from disk: ~10 MB of a worker's memory against ~250 MB for
-the analyser this replaced (kiwipiepy, whose language model is built in memory), which kept the gpt5 stage
-over the seed's 256 MiB pods. On the 1,529 labelled and tuning questions the two read all but 14 alike.
+in ~0.07 ms a question from a dictionary it maps from disk: a few MB of a worker's own memory, plus the
+dictionary's pages that questions touch (page cache, shared, reclaimable), against ~250 MB built in memory
+by the analyser this replaced (kiwipiepy), which kept the gpt5 stage over the seed's 256 MiB pods. Of the
+1,529 labelled and tuning questions, 8 resolve differently with the two (docs/understanding.md).
 
 MeCab reports an inflected word as one node ("버려요": 버리/VX + 어요/EF); :func:`_split` gives each part
-of it a position the way the resolver expects (a contracted ending sits on the word's last letter), and
-:data:`_TAGS` names mecab-ko-dic's few tags of its own the Sejong way.
+of it a position the way the resolver expects (a contracted ending sits on the word's last letter),
+:data:`_TAGS` names mecab-ko-dic's few tags of its own the Sejong way, and three readings are corrected
+where mecab-ko-dic and the resolver's rules disagree (:data:`_NOUNS`, :func:`_unknown_words`,
+:func:`_passives`).
 """
 
 from __future__ import annotations
@@ -75,7 +78,27 @@ class _Analyser:
             else:  # a compound ("생수병" = 생수 + 병) stays one noun: names are matched on the text itself
                 out.append(Morpheme(node.surface, _tag(feature.pos.rsplit("+", 1)[-1]), span.start,
                                     span.end - span.start))
-        return _unknown_words(out)
+        return _passives(_unknown_words(out))
+
+
+def _passives(morphemes: list[Morpheme]) -> list[Morpheme]:
+    """"깨짐" is 깨 + 아/EC + 지/VX + ㅁ to MeCab, but "깨진" is 깨지 + ᆫ: one verb either way. A connective
+    inside the word would read as "break it and …", the thing a side action is done to
+    (:meth:`~streams.rules.context.TextContext.is_dependent`)."""
+    out: list[Morpheme] = []
+    i = 0
+    while i < len(morphemes):
+        m = morphemes[i]
+        nxt = morphemes[i + 1:i + 3]
+        if (m.tag.startswith("V") and len(nxt) == 2 and nxt[0].tag == "EC" and nxt[0].form in ("아", "어")
+                and nxt[1].tag == "VX" and nxt[1].form == "지" and nxt[0].start <= m.start + m.len):
+            end = nxt[1].start + nxt[1].len
+            out.append(Morpheme(m.form + "지", "VV", m.start, end - m.start))
+            i += 3
+            continue
+        out.append(m)
+        i += 1
+    return out
 
 
 def _unknown_words(morphemes: list[Morpheme]) -> list[Morpheme]:

@@ -65,3 +65,11 @@ def test_one_analyser_per_process_and_threads_share_it() -> None:
         t.join()
     assert len({id(a) for a in seen}) == 1
     assert all(r == results[0] for r in results) and results[0][:2] == [("우유", "NNG", 0, 2), ("팩", "NNG", 2, 1)]
+
+
+def test_a_passive_read_as_verb_connective_auxiliary_is_one_verb() -> None:
+    # MeCab reads "깨짐" as 깨 + 아/EC + 지/VX + ㅁ but "깨진" as 깨지 + ᆫ; a connective there would read as
+    # "break it and …".
+    assert _read("유리병깨짐") == [("유리병", "NNG", 0, 3), ("깨지", "VV", 3, 2), ("ᄆ", "ETN", 4, 1)]
+    assert _read("깨서 버려")[:2] == [("깨", "VV", 0, 1), ("서", "EC", 1, 1)]  # a real connective stays
+
