@@ -20,7 +20,7 @@ from streams.settings import STAGES, Settings
 
 __all__ = ["ANALYSER_STAGES", "CATALOGUE_STAGES", "Resources", "build_bindings"]
 
-#: The stages that resolve free text, so load the Korean analyser at start (~15 ms, ~10 MB). The rag
+#: The stages that resolve free text, so load the Korean analyser at start (~10 ms). The rag
 #: stage gets the gpt5 stage's reading with each message (streams/stages/reading.py); it reads text itself
 #: only for an older producer's message, and loads the analyser then.
 ANALYSER_STAGES = frozenset({"gpt5"})

@@ -13,7 +13,7 @@ For each analysed item:
 
 The reading of the question and names comes with the message (``msg.reading``, made by the gpt5 stage,
 :mod:`streams.stages.reading`), so this stage only looks documents up. A message without one (an older
-gpt5 stage) is read here, with the same function (the Korean analyser then loads: ~15 ms, ~10 MB).
+gpt5 stage) is read here, with the same function (the Korean analyser then loads, in ~10 ms).
 
 When the analysis asks for clarification, or found no item, the message passes through with empty
 guidance and the answer stage asks the user.
