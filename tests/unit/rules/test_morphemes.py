@@ -72,4 +72,3 @@ def test_a_passive_read_as_verb_connective_auxiliary_is_one_verb() -> None:
     # "break it and …".
     assert _read("유리병깨짐") == [("유리병", "NNG", 0, 3), ("깨지", "VV", 3, 2), ("ᄆ", "ETN", 4, 1)]
     assert _read("깨서 버려")[:2] == [("깨", "VV", 0, 1), ("서", "EC", 1, 1)]  # a real connective stays
-
